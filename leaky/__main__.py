@@ -1,0 +1,73 @@
+"""``python -m leaky``: build info, backends, self-check, quick benchmark.
+
+Exits with status 1 if the self-check finds any mismatch.
+"""
+
+import argparse
+import importlib.util
+import platform
+import sys
+
+import numpy as np
+
+from . import __version__, _build_config, _kernels
+from ._bench import format_rows, quick_benchmark
+from ._selfcheck import run_selfcheck
+
+OPTIONAL_BACKENDS = ("torch", "jax", "dask", "cupy", "array_api_strict")
+
+
+def _build_info():
+    return [
+        f"leaky {__version__} (numpy {np.__version__}, Python {platform.python_version()}, "
+        f"{platform.machine()})",
+        f"compiler: {_build_config.COMPILER}, buildtype {_build_config.BUILDTYPE} "
+        f"(-O{_build_config.OPTIMIZATION})",
+        f"kernel flags: {_build_config.KERNEL_C_ARGS}",
+        f"float16 conversion: {_kernels.half_conversion()}",
+        f"OpenMP: {'yes' if _kernels.openmp_enabled() else 'no'}, "
+        f"threads: {_kernels.max_threads()}, "
+        f"parallel from {_kernels.get_parallel_threshold()} elements",
+    ]
+
+
+def _gpu_visible():
+    if importlib.util.find_spec("cupy") is None:
+        return "no (cupy not installed)"
+    try:
+        import cupy
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # no driver, no device: say so, do not fail
+        return f"no ({type(exc).__name__})"
+    return f"yes ({count} device{'s' if count != 1 else ''})"
+
+
+def _backends():
+    found = [name for name in OPTIONAL_BACKENDS if importlib.util.find_spec(name)]
+    missing = [name for name in OPTIONAL_BACKENDS if name not in found]
+    return [f"backends importable: {', '.join(found) or 'none'}"
+            + (f" (not installed: {', '.join(missing)})" if missing else ""),
+            f"GPU visible: {_gpu_visible()}"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m leaky", description=__doc__)
+    parser.add_argument("--no-bench", action="store_true", help="skip the benchmark")
+    args = parser.parse_args(argv)
+
+    print("\n".join(_build_info() + _backends()))
+    failures = run_selfcheck()
+    if failures:
+        print(f"self-check: FAILED ({len(failures)} mismatches)")
+        print("\n".join(f"  {f}" for f in failures))
+        return 1
+    print("self-check: passed (float16/32/64, special values, 5 slopes, "
+          "forward, mask, backward)")
+    if not args.no_bench:
+        print("\nquick benchmark, float32, best of 5 (higher speed-up = leaky faster):")
+        print(format_rows(quick_benchmark()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The public functions: validate the slope, route, call the backend."""
+
+import numpy as np
+
+from . import _contract
+from . import _dispatch
+from ._contract import DEFAULT_SLOPE
+
+__all__ = ["leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward"]
+
+
+def _numpy_operand(x, name):
+    if type(x) is np.ndarray:
+        return x
+    return _dispatch.as_numpy_input(x, name)
+
+
+def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
+    r"""Leaky ReLU, elementwise: ``x if x > 0 else negative_slope * x``.
+
+    .. math::
+
+        \operatorname{leaky\_relu}(x) =
+        \begin{cases} x & x > 0 \\ s\,x & \text{otherwise} \end{cases}
+
+    This is a select, not ``max(x, s * x)``: it is right for every finite
+    slope, including negative slopes and slopes above one, and it propagates
+    NaN.  Results are bit-identical to PyTorch's
+    ``torch.nn.functional.leaky_relu`` on the CPU.
+
+    Parameters
+    ----------
+    x : array_like
+        Input.  float16, float32 and float64 keep their dtype; bool and
+        integer inputs promote like a NumPy float ufunc (``np.sin(x).dtype``).
+    negative_slope : float, optional
+        Slope for ``x <= 0``; any finite real number.  Default 0.01.  It is
+        cast to the precision ``x`` is computed in and never upcasts ``x``.
+    out : ndarray or tuple of one ndarray, optional
+        Where to write the result: exactly the result's shape and dtype, and
+        writeable.  ``out=x`` computes in place; any other overlap with ``x``
+        is handled as if ``x`` had been read first.
+
+    Returns
+    -------
+    y : ndarray or scalar
+        The result, laid out like ``x`` (``order='K'``); ``out`` itself if
+        given; a NumPy scalar if ``x`` is a scalar or 0-d.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is complex, object, string or ``None``; if ``negative_slope``
+        is not a real number; if ``out`` is not an array of the result dtype.
+    ValueError
+        If ``negative_slope`` is NaN or infinite, or ``out`` has the wrong
+        shape or is read-only.
+
+    See Also
+    --------
+    leaky_relu_with_mask : The same, also returning the gradient mask.
+    leaky_relu_backward : The gradient, from that mask.
+
+    Notes
+    -----
+    float32 and float64 are computed in their own precision.  float16 is
+    computed in float32 and rounded once, as PyTorch does.  Signed zeros
+    follow from the select: ``-0.0`` maps to ``-0.0 * s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import leaky
+    >>> leaky.leaky_relu(np.array([-2.0, -0.5, 0.0, 3.0]))
+    array([-0.02 , -0.005,  0.   ,  3.   ])
+    >>> leaky.leaky_relu(np.array([-2.0, 3.0], dtype=np.float32), 0.2).dtype
+    dtype('float32')
+    >>> leaky.leaky_relu(-4, negative_slope=-0.5)  # slopes < 0 are fine
+    np.float64(2.0)
+    """
+    slope = _contract.validate_slope(negative_slope)
+    x = _numpy_operand(x, "x")
+    return _dispatch.backend_for(x).forward(x, slope, out)
+
+
+def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
+    """Leaky ReLU and its gradient mask ``x > 0``, in one pass.
+
+    The mask is all the backward pass needs: one byte per element instead of
+    the saved input.
+
+    Parameters
+    ----------
+    x : array_like
+        Input, as for :func:`leaky_relu`.
+    negative_slope : float, optional
+        Slope for ``x <= 0``; any finite real number.  Default 0.01.
+    out : tuple of (ndarray or None, ndarray or None), optional
+        ``(y_out, mask_out)``.  Either may be ``None`` to allocate it.
+        ``mask_out`` must be a bool array of ``x``'s shape.
+
+    Returns
+    -------
+    y : ndarray or scalar
+        ``leaky_relu(x, negative_slope)``.
+    mask : ndarray of bool or bool scalar
+        ``x > 0``: False for NaN and for both zeros.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`leaky_relu`; also if ``out`` is not a 2-tuple, or its two
+        arrays overlap.
+
+    See Also
+    --------
+    leaky_relu_backward : Turns the mask into the input gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import leaky
+    >>> y, mask = leaky.leaky_relu_with_mask(np.array([-1.0, 0.0, 2.0]))
+    >>> y
+    array([-0.01,  0.  ,  2.  ])
+    >>> mask
+    array([False, False,  True])
+    """
+    slope = _contract.validate_slope(negative_slope)
+    x = _numpy_operand(x, "x")
+    return _dispatch.backend_for(x).forward_with_mask(x, slope, out)
+
+
+def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, out=None):
+    """Gradient of Leaky ReLU: ``grad_output if mask else grad_output * s``.
+
+    With ``mask = x > 0`` from :func:`leaky_relu_with_mask`, this is the
+    gradient with respect to ``x``.  At ``x == 0`` the derivative is taken to
+    be ``negative_slope``, as in PyTorch and TensorFlow.  Bit-identical to
+    ``torch.ops.aten.leaky_relu_backward(grad, x, s, False)``.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to the forward output.
+    mask : array_like of bool
+        ``x > 0``, of ``grad_output``'s shape.
+    negative_slope : float, optional
+        The slope used in the forward pass.  Default 0.01.
+    out : ndarray, optional
+        Where to write the result, as for :func:`leaky_relu`;
+        ``out=grad_output`` works in place.
+
+    Returns
+    -------
+    grad_input : ndarray or scalar
+        Of ``grad_output``'s dtype (float16 is computed in float32).
+
+    Raises
+    ------
+    TypeError
+        If ``mask`` is not bool, or as for :func:`leaky_relu`.
+    ValueError
+        If ``mask`` and ``grad_output`` differ in shape, or as for
+        :func:`leaky_relu`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import leaky
+    >>> x = np.array([-1.0, 0.0, 2.0])
+    >>> _, mask = leaky.leaky_relu_with_mask(x, 0.1)
+    >>> leaky.leaky_relu_backward(np.ones(3), mask, 0.1)
+    array([0.1, 0.1, 1. ])
+    """
+    slope = _contract.validate_slope(negative_slope)
+    grad_output = _numpy_operand(grad_output, "grad_output")
+    mask = _numpy_operand(mask, "mask")
+    return _dispatch.backend_for(grad_output, mask).backward(grad_output, mask, slope, out)

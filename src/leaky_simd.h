@@ -1,0 +1,100 @@
+/*
+ * Small C helpers for the Cython kernels in _kernels.pyx.
+ *
+ * - IEEE binary16 <-> binary32 conversion.  half -> float is exact;
+ *   float -> half rounds once to nearest even, which is what PyTorch does for
+ *   float16 on the CPU (compute in float32, round the result once).  Where
+ *   the CPU has conversion instructions they are used; elsewhere a
+ *   branch-free software version that vectorizes and gives the same bits.
+ * - OpenMP queries that still compile and link when OpenMP is absent.
+ */
+#ifndef LEAKY_SIMD_H
+#define LEAKY_SIMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+static inline uint32_t leaky_bits_of(float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+static inline float leaky_float_of(uint32_t bits)
+{
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+#if defined(__F16C__) || defined(__aarch64__)
+/* The CPU converts in hardware (x86 F16C, AArch64 FCVT): let the compiler
+ * emit its vector conversion instructions through _Float16. */
+#define LEAKY_HALF_CONVERSION "hardware"
+
+static inline float leaky_half_to_float(uint16_t bits)
+{
+    _Float16 h;
+    memcpy(&h, &bits, sizeof h);
+    return (float)h;
+}
+
+static inline uint16_t leaky_float_to_half(float value)
+{
+    _Float16 h = (_Float16)value;
+    uint16_t bits;
+    memcpy(&bits, &h, sizeof bits);
+    return bits;
+}
+
+#else
+/* Baseline ISA (e.g. x86-64 SSE2): integer and float arithmetic only, with
+ * no branches, so loops stay vectorizable.  Results are bit-identical to the
+ * hardware conversions, NaN payloads included (quiet bit set, low mantissa
+ * bits truncated). */
+#define LEAKY_HALF_CONVERSION "software"
+
+static inline float leaky_half_to_float(uint16_t bits)
+{
+    uint32_t sign = (uint32_t)(bits & 0x8000u) << 16;
+    int32_t magnitude = bits & 0x7fff;                   /* exponent | mantissa */
+    int32_t normal = (magnitude << 13) + 0x38000000;     /* rebias 15 -> 127 */
+    int32_t inf_or_nan = (magnitude << 13) | 0x7f800000;
+    /* Subnormal: mantissa * 2**-24, exact in float32. */
+    int32_t subnormal = (int32_t)leaky_bits_of((float)magnitude * 0x1p-24f);
+    int32_t result = magnitude < 0x0400 ? subnormal
+                   : (magnitude >= 0x7c00 ? inf_or_nan : normal);
+    return leaky_float_of((uint32_t)result | sign);
+}
+
+static inline uint16_t leaky_float_to_half(float value)
+{
+    uint32_t w = leaky_bits_of(value);
+    uint32_t sign = (w >> 16) & 0x8000u;
+    int32_t a = (int32_t)(w & 0x7fffffffu);
+    /* Normal range: rebias 127 -> 15, round to nearest even on bit 13;
+     * a carry into the exponent gives the next binade or infinity. */
+    int32_t normal = (a - 0x38000000 + 0x0fff + ((a >> 13) & 1)) >> 13;
+    normal = normal > 0x7c00 ? 0x7c00 : normal;
+    /* Below 2**-14: adding 0.5 makes the FPU round |value| to a multiple of
+     * 2**-24 (nearest even); the low bits are then the half's mantissa. */
+    int32_t subnormal = (int32_t)(leaky_bits_of(leaky_float_of((uint32_t)a) + 0.5f)
+                                  - 0x3f000000u);
+    int32_t nan = 0x7e00 | ((a & 0x007fffff) >> 13);
+    int32_t result = a < 0x38800000 ? subnormal : normal;
+    result = a > 0x7f800000 ? nan : result;
+    return (uint16_t)(sign | (uint32_t)result);
+}
+#endif
+
+#ifdef _OPENMP
+#include <omp.h>
+static inline int leaky_max_threads(void) { return omp_get_max_threads(); }
+static inline int leaky_openmp_enabled(void) { return 1; }
+#else
+static inline int leaky_max_threads(void) { return 1; }
+static inline int leaky_openmp_enabled(void) { return 0; }
+#endif
+
+#endif /* LEAKY_SIMD_H */

@@ -1,0 +1,54 @@
+"""Test helpers.  PyTorch (CPU) is the oracle for values."""
+
+import numpy as np
+import torch
+
+
+FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+# Slopes the contract names: the default, zero, negative, above one, a value
+# with no exact binary form, and a negative zero.
+SLOPES = (0.01, 0.0, -0.5, 1.5, 1.0 / 3.0, 0.2, -0.0, 7.0)
+
+
+def torch_forward(x, slope):
+    """PyTorch's result for ``x`` (any NumPy layout), as a NumPy array."""
+    xt = torch.from_numpy(np.array(x, order="C"))
+    return torch.nn.functional.leaky_relu(xt, slope).numpy()
+
+
+def torch_backward(grad, x, slope):
+    """``aten.leaky_relu_backward(grad, x, slope, False)`` as NumPy."""
+    g = torch.from_numpy(np.array(grad, order="C"))
+    xt = torch.from_numpy(np.array(x, order="C"))
+    return torch.ops.aten.leaky_relu_backward(g, xt, slope, False).numpy()
+
+
+def assert_same_bits(got, want):
+    """Bit-identical values; two NaNs match when their signs do.
+
+    PyTorch itself does not keep NaN payloads the same way in its vector
+    body and its scalar tail, so payloads are not compared.
+    """
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    got_nan, want_nan = np.isnan(got), np.isnan(want)
+    np.testing.assert_array_equal(got_nan, want_nan, err_msg="NaN positions differ")
+    np.testing.assert_array_equal(np.signbit(got[got_nan]), np.signbit(want[want_nan]),
+                                  err_msg="NaN signs differ")
+    uint = np.dtype(f"u{got.dtype.itemsize}")
+    got_bits, want_bits = got[~got_nan].view(uint), want[~want_nan].view(uint)
+    bad = np.flatnonzero(got_bits != want_bits)
+    assert bad.size == 0, (
+        f"{bad.size} values differ in bits, first at {bad[0]}: "
+        f"got {got[~got_nan][bad[0]]!r}, want {want[~want_nan][bad[0]]!r}")
+
+
+def special_values(dtype):
+    """NaN, infinities, signed zeros, subnormals, extremes, ordinary values."""
+    info = np.finfo(dtype)
+    return np.array(
+        [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -3.25,
+         info.tiny, -info.tiny, info.smallest_subnormal, -info.smallest_subnormal,
+         info.max, -info.max, info.eps, -info.eps, 2.0, -1e-3],
+        dtype=dtype)
