@@ -234,6 +234,11 @@ cdef extern from "numpy/arrayobject.h":
     npy_intp array_itemsize "PyArray_ITEMSIZE"(PyArrayObject*) nogil
     npy_intp array_size "PyArray_SIZE"(PyArrayObject*) nogil
     int array_typenum "PyArray_TYPE"(PyArrayObject*) nogil
+    int array_ndim "PyArray_NDIM"(PyArrayObject*) nogil
+    bint is_aligned "PyArray_ISALIGNED"(PyArrayObject*) nogil
+    bint is_native_order "PyArray_ISNOTSWAPPED"(PyArrayObject*) nogil
+    object new_array_like "PyArray_NewLikeArray"(
+        PyArrayObject*, cnp.NPY_ORDER, cnp.PyArray_Descr*, int)
 
 
 cdef bint share_flat_layout(PyArrayObject** arrays, int nop) noexcept:
@@ -298,6 +303,37 @@ def backward(cnp.ndarray grad not None, cnp.ndarray mask not None,
     arrays[1] = <PyArrayObject*>mask
     arrays[2] = <PyArrayObject*>grad_in
     run(BACKWARD, 3, arrays, slope)
+
+
+cdef extern from "<math.h>" nogil:
+    bint isfinite(double)
+    double fabs(double)
+
+cdef double FLOAT32_MAX = 3.4028234663852886e38
+
+
+def forward_new(cnp.ndarray x not None, double slope):
+    """Small-call fast path for ``leaky_relu(x, slope)`` without ``out=``.
+
+    Takes only what the contract plainly admits: an array of at least one
+    dimension, float16/32/64, native byte order, aligned, and a finite slope
+    that fits the compute dtype.  For anything else it returns ``None`` and
+    the caller takes the general path, where ``leaky._contract`` decides.
+    """
+    cdef PyArrayObject* arrays[2]
+    arrays[0] = <PyArrayObject*>x
+    cdef int typenum = array_typenum(arrays[0])
+    if (array_ndim(arrays[0]) == 0 or not is_aligned(arrays[0])
+            or not is_native_order(arrays[0]) or not isfinite(slope)):
+        return None
+    if typenum != cnp.NPY_FLOAT64 and (
+            fabs(slope) > FLOAT32_MAX
+            or (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT16)):
+        return None
+    y = new_array_like(arrays[0], cnp.NPY_KEEPORDER, NULL, 0)
+    arrays[1] = <PyArrayObject*>y
+    run(FORWARD, 2, arrays, slope)
+    return y
 
 
 # ------------------------------------------------------------- build info --
