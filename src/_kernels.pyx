@@ -37,6 +37,9 @@ cdef extern from "leaky_simd.h" nogil:
     int leaky_max_threads()
     int leaky_openmp_enabled()
     const char* LEAKY_HALF_CONVERSION
+    float leaky_select_float(bint keep, float a, float b)
+    double leaky_select_double(bint keep, double a, double b)
+    npy_uint16 leaky_select_half(bint keep, npy_uint16 a, npy_uint16 b)
 
 
 ctypedef fused value_t:
@@ -71,16 +74,36 @@ cdef inline bint is_positive(value_t x) noexcept nogil:
         return x > 0
 
 
-cdef inline value_t scale_unless(bint keep, value_t v, double slope) noexcept nogil:
-    """``v if keep else v * slope``, branch-free: both sides are computed."""
-    cdef value_t scaled
+cdef inline value_t scaled(value_t v, double slope) noexcept nogil:
+    """``v * slope`` in the compute precision, rounded once to ``value_t``."""
     if value_t is npy_uint16:
-        scaled = leaky_float_to_half(leaky_half_to_float(v) * <float>slope)
+        return leaky_float_to_half(leaky_half_to_float(v) * <float>slope)
     elif value_t is float:
-        scaled = v * <float>slope
+        return v * <float>slope
     else:
-        scaled = v * slope
-    return v if keep else scaled
+        return v * slope
+
+
+cdef inline value_t scale_unless(bint keep, value_t v, double slope) noexcept nogil:
+    """``v if keep else v * slope`` for unit-stride loops.
+
+    Both arms are computed first, so the vectorizer turns the select into a
+    blend (see the ``-fopt-info-vec`` report in docs/performance.rst)."""
+    cdef value_t product = scaled(v, slope)
+    return v if keep else product
+
+
+cdef inline value_t scale_unless_bitwise(bint keep, value_t v, double slope) noexcept nogil:
+    """The same select, done on the bits, for the strided (scalar) loops.
+
+    There GCC would compile the select to a branch that mispredicts on
+    random signs (about 4 ns an element); and/andnot/or has no branch."""
+    if value_t is npy_uint16:
+        return leaky_select_half(keep, v, scaled(v, slope))
+    elif value_t is float:
+        return leaky_select_float(keep, v, scaled(v, slope))
+    else:
+        return leaky_select_double(keep, v, scaled(v, slope))
 
 
 # ------------------------------------------------------------------- loops --
@@ -93,7 +116,7 @@ cdef void forward_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp sy,
             y[i] = scale_unless(is_positive(x[i]), x[i], slope)
     else:
         for i in range(n):
-            y[i * sy] = scale_unless(is_positive(x[i * sx]), x[i * sx], slope)
+            y[i * sy] = scale_unless_bitwise(is_positive(x[i * sx]), x[i * sx], slope)
 
 
 cdef void forward_mask_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp sy,
@@ -110,7 +133,7 @@ cdef void forward_mask_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp 
         for i in range(n):
             keep = is_positive(x[i * sx])
             mask[i * sm] = keep
-            y[i * sy] = scale_unless(keep, x[i * sx], slope)
+            y[i * sy] = scale_unless_bitwise(keep, x[i * sx], slope)
 
 
 cdef void backward_loop(const value_t* grad, npy_intp sg,
@@ -123,7 +146,7 @@ cdef void backward_loop(const value_t* grad, npy_intp sg,
             grad_in[i] = scale_unless(mask[i] != 0, grad[i], slope)
     else:
         for i in range(n):
-            grad_in[i * sgi] = scale_unless(mask[i * sm] != 0, grad[i * sg], slope)
+            grad_in[i * sgi] = scale_unless_bitwise(mask[i * sm] != 0, grad[i * sg], slope)
 
 
 cdef void run_typed_loop(Op op, value_t* dtype_tag, char** data,

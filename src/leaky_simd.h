@@ -88,6 +88,31 @@ static inline uint16_t leaky_float_to_half(float value)
 }
 #endif
 
+/* keep ? a : b, as bit operations: no branch even where the compiler would
+ * otherwise branch on a scalar floating-point select (the strided loops), and
+ * the same and/andnot/or a vectorized loop would use. */
+static inline float leaky_select_float(int keep, float a, float b)
+{
+    uint32_t m = (uint32_t)0 - (uint32_t)(keep != 0);
+    return leaky_float_of((leaky_bits_of(a) & m) | (leaky_bits_of(b) & ~m));
+}
+
+static inline double leaky_select_double(int keep, double a, double b)
+{
+    uint64_t m = (uint64_t)0 - (uint64_t)(keep != 0), ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    ua = (ua & m) | (ub & ~m);
+    memcpy(&a, &ua, sizeof a);
+    return a;
+}
+
+static inline uint16_t leaky_select_half(int keep, uint16_t a, uint16_t b)
+{
+    uint16_t m = (uint16_t)((uint16_t)0 - (uint16_t)(keep != 0));
+    return (uint16_t)((a & m) | (b & (uint16_t)~m));
+}
+
 #ifdef _OPENMP
 #include <omp.h>
 static inline int leaky_max_threads(void) { return omp_get_max_threads(); }

@@ -1,0 +1,93 @@
+"""Print leaky's performance ratios against its peers, measured in one run.
+
+Each row times two callables, interleaved (A, B, A, B, ...), and keeps the
+best time of each, so both share the machine's noise.  Ratios below 1 mean
+leaky is faster.  float32 throughout; all cores in use unless noted.
+
+Run: ``python asv_bench/ratios.py``
+"""
+
+import timeit
+
+import numpy as np
+
+import leaky
+
+SLOPE = 0.01
+
+
+def best_us(func, number, repeat=3):
+    return min(timeit.repeat(func, number=number, repeat=repeat)) / number * 1e6
+
+
+def interleaved(ours, theirs, rounds=5):
+    number = max(1, timeit.Timer(ours).autorange()[0] // 2)
+    a = b = float("inf")
+    for _ in range(rounds):
+        a = min(a, best_us(ours, number))
+        b = min(b, best_us(theirs, number))
+    return a, b
+
+
+def rows():
+    """Yield (check, target, leaky µs, peer µs)."""
+    rng = np.random.default_rng(0)
+
+    def data(n):
+        x = rng.standard_normal(n).astype(np.float32)
+        return x, np.empty_like(x)
+
+    for n, target in ((100_000, 1.25), (10_000_000, 1.10)):
+        x, y = data(n)
+        yield (f"forward out= / np.copyto, n={n:.0e}", target,
+               *interleaved(lambda: leaky.leaky_relu(x, SLOPE, out=y), lambda: np.copyto(y, x)))
+    x, _ = data(10_000_000)
+    yield ("forward / x.copy(), n=1e7", 1.15,
+           *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: x.copy()))
+    x, _ = data(1_000_000)
+    yield ("forward / np.where(x>0, x, s*x), n=1e6", None,
+           *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: np.where(x > 0, x, SLOPE * x)))
+    x = rng.standard_normal(10).astype(np.float32)
+    yield ("forward n=10 / np.negative", 3.0,
+           *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: np.negative(x)))
+    view = rng.standard_normal((2000, 1000)).astype(np.float32)[:, ::2]
+    yield ("forward [:, ::2] of 2000x1000 / np.negative", 1.3,
+           *interleaved(lambda: leaky.leaky_relu(view, SLOPE), lambda: np.negative(view)))
+    yield from torch_rows(data)
+
+
+def torch_rows(data):
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return
+    for n, target in ((1_000, 0.9), (100_000, 0.9), (1_000_000, 0.9), (10_000_000, 0.5)):
+        x, _ = data(n)
+        xt = torch.from_numpy(x)
+        yield (f"forward / torch F.leaky_relu, n={n:.0e}", target,
+               *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: F.leaky_relu(xt, SLOPE)))
+    x, _ = data(1_000_000)
+    xt = torch.from_numpy(x)
+    yield ("forward+mask / torch (leaky_relu and x > 0), n=1e6", 0.4,
+           *interleaved(lambda: leaky.leaky_relu_with_mask(x, SLOPE),
+                        lambda: (F.leaky_relu(xt, SLOPE), xt > 0)))
+    grad, _ = data(1_000_000)
+    gt = torch.from_numpy(grad)
+    _, mask = leaky.leaky_relu_with_mask(x, SLOPE)
+    yield ("backward / aten.leaky_relu_backward, n=1e6", 0.9,
+           *interleaved(lambda: leaky.leaky_relu_backward(grad, mask, SLOPE),
+                        lambda: torch.ops.aten.leaky_relu_backward(gt, xt, SLOPE, False)))
+
+
+def main():
+    print(f"{'check':<52}{'leaky µs':>11}{'peer µs':>11}{'ratio':>8}{'target':>8}")
+    for check, target, ours, theirs in rows():
+        ratio = ours / theirs
+        mark = "" if target is None else ("  ok" if ratio <= target else "  MISS")
+        tgt = "" if target is None else f"<={target}"
+        print(f"{check:<52}{ours:>11.2f}{theirs:>11.2f}{ratio:>8.2f}{tgt:>8}{mark}")
+
+
+if __name__ == "__main__":
+    main()
