@@ -10,12 +10,6 @@ from ._contract import DEFAULT_SLOPE
 __all__ = ["leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward"]
 
 
-def _numpy_operand(x, name):
-    if type(x) is np.ndarray:
-        return x
-    return _dispatch.as_numpy_input(x, name)
-
-
 def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
     r"""Leaky ReLU, elementwise: ``x if x > 0 else negative_slope * x``.
 
@@ -84,7 +78,6 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
         if y is not None:
             return y
     slope = _contract.validate_slope(negative_slope)
-    x = _numpy_operand(x, "x")
     return _dispatch.backend_for(x).forward(x, slope, out)
 
 
@@ -132,7 +125,6 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
     array([False, False,  True])
     """
     slope = _contract.validate_slope(negative_slope)
-    x = _numpy_operand(x, "x")
     return _dispatch.backend_for(x).forward_with_mask(x, slope, out)
 
 
@@ -179,6 +171,5 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
     array([0.1, 0.1, 1. ])
     """
     slope = _contract.validate_slope(negative_slope)
-    grad_output = _numpy_operand(grad_output, "grad_output")
-    mask = _numpy_operand(mask, "mask")
-    return _dispatch.backend_for(grad_output, mask).backward(grad_output, mask, slope, out)
+    backend = _dispatch.backend_for_pair(grad_output, mask)
+    return backend.backward(grad_output, mask, slope, out)

@@ -18,6 +18,7 @@ import math
 import numbers
 
 import numpy as np
+from array_api_compat import is_jax_array, is_writeable_array
 
 __all__ = [
     "BOOL",
@@ -26,8 +27,12 @@ __all__ = [
     "check_mask",
     "check_out",
     "check_same_shape",
+    "refuse_out",
     "compute_dtype",
+    "compute_dtype_name",
+    "dtype_name",
     "result_dtype",
+    "result_dtype_name",
     "slope_for_dtype",
     "split_out_pair",
     "validate_slope",
@@ -41,18 +46,25 @@ BOOL = np.dtype(np.bool_)
 #: The dtypes the kernels compute in; every other accepted dtype is promoted.
 KERNEL_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
+# The dtype rules are written once, on dtype *names*, so that every array
+# library's dtypes (NumPy, torch, JAX, array-api-strict, ...) share them.
+_FLOAT_NAMES = ("float16", "bfloat16", "float32", "float64")
+# Reduced-precision floats are computed in float32 (PyTorch's "opmath" type)
+# and rounded once; so their slope is a float32.
+_COMPUTE_NAME = {"float16": "float32", "bfloat16": "float32",
+                 "float32": "float32", "float64": "float64"}
+_COMPUTE_MAX = {"float32": float(np.finfo(np.float32).max),
+                "float64": float(np.finfo(np.float64).max)}
 # bool and integer inputs promote like a NumPy float ufunc (``np.sin(x).dtype``):
-# by item size, 1 byte -> float16, 2 -> float32, 4 or 8 -> float64.
-_FLOAT_FOR_ITEMSIZE = {1: np.dtype(np.float16), 2: np.dtype(np.float32),
-                       4: np.dtype(np.float64), 8: np.dtype(np.float64)}
+# by width, 8 bits -> float16, 16 -> float32, 32 or 64 -> float64.
+_FLOAT_FOR_BITS = {8: "float16", 16: "float32", 32: "float64", 64: "float64"}
 
-# float16 is computed in float32 (PyTorch's "opmath" type), so its slope is a
-# float32; the others compute in their own precision.
-_COMPUTE_DTYPE = {np.dtype(np.float16): np.dtype(np.float32),
-                  np.dtype(np.float32): np.dtype(np.float32),
-                  np.dtype(np.float64): np.dtype(np.float64)}
 
-_COMPUTE_MAX = {dtype: float(np.finfo(compute).max) for dtype, compute in _COMPUTE_DTYPE.items()}
+def dtype_name(dtype):
+    """A library-independent dtype name: 'float32', 'int8', 'bool', ..."""
+    if isinstance(dtype, np.dtype):
+        return dtype.name
+    return str(dtype).rsplit(".", 1)[-1]
 
 
 def validate_slope(negative_slope):
@@ -81,48 +93,72 @@ def validate_slope(negative_slope):
     return negative_slope
 
 
+def compute_dtype_name(name):
+    """The dtype the arithmetic runs in: float32 for float16 and bfloat16."""
+    return _COMPUTE_NAME[name]
+
+
 def compute_dtype(dtype):
-    """The dtype the arithmetic runs in: float32 for float16, else ``dtype``."""
-    return _COMPUTE_DTYPE[dtype]
+    """:func:`compute_dtype_name` for a NumPy dtype."""
+    return np.dtype(_COMPUTE_NAME[dtype.name])
 
 
 def slope_for_dtype(slope, dtype):
     """Check that a validated ``slope`` fits the compute dtype of ``dtype``.
 
-    The kernels cast the slope to the compute dtype.  A slope too large for it
-    would silently become infinite; PyTorch refuses such a slope too.
+    ``dtype`` is a NumPy dtype or a dtype name.  The kernels cast the slope
+    to the compute dtype; a slope too large for it would silently become
+    infinite, and PyTorch refuses such a slope too.
     """
-    if abs(slope) > _COMPUTE_MAX[dtype]:
+    name = dtype if isinstance(dtype, str) else dtype.name
+    compute = _COMPUTE_NAME[name]
+    if abs(slope) > _COMPUTE_MAX[compute]:
         raise ValueError(
-            f"negative_slope={slope!r} overflows {_COMPUTE_DTYPE[dtype]}, the "
-            f"precision a {dtype} input is computed in")
+            f"negative_slope={slope!r} overflows {compute}, the precision a "
+            f"{name} input is computed in")
     return slope
 
 
-def result_dtype(dtype, what="x"):
-    """The output dtype for an input of ``dtype``: ``x`` alone decides.
+def result_dtype_name(name, what="x"):
+    """The output dtype name for an input dtype name: ``x`` alone decides.
 
-    float16, float32 and float64 are kept (in native byte order); bool and
-    integers promote as ``np.sin`` would.  Everything else raises.
+    float16, bfloat16, float32 and float64 are kept; bool and integers
+    promote as ``np.sin`` would.  Everything else raises.
 
     Raises
     ------
     TypeError
         For complex, object, string, datetime and other unsupported dtypes.
     """
-    kind = dtype.kind
-    if kind == "f" and dtype.itemsize in (2, 4, 8):
-        return dtype.newbyteorder("=") if not dtype.isnative else dtype
-    if kind in "biu":
-        return _FLOAT_FOR_ITEMSIZE[dtype.itemsize]
-    if kind == "c":
+    if name in _FLOAT_NAMES:
+        return name
+    if name == "bool":
+        return _FLOAT_FOR_BITS[8]
+    bits = name.removeprefix("u").removeprefix("int")
+    if name.removeprefix("u").startswith("int") and bits.isdigit():
+        return _FLOAT_FOR_BITS[int(bits)]
+    if name.startswith("complex"):
         reason = ("complex numbers have no order, so 'x > 0' is undefined; "
                   "apply leaky_relu to the real and imaginary parts yourself")
-    elif kind == "f":
-        reason = "only float16, float32 and float64 are supported"
+    elif name.startswith("float"):
+        reason = "only float16, bfloat16, float32 and float64 are supported"
     else:
         reason = "expected a real floating, integer or bool array"
-    raise TypeError(f"leaky_relu got {what} with unsupported dtype {dtype}: {reason}")
+    raise TypeError(f"leaky_relu got {what} with unsupported dtype {name}: {reason}")
+
+
+_RESULT_DTYPE_CACHE = {}
+
+
+def result_dtype(dtype, what="x"):
+    """:func:`result_dtype_name` for a NumPy dtype; the result is native-endian."""
+    try:
+        return _RESULT_DTYPE_CACHE[dtype]
+    except KeyError:
+        pass
+    result = np.dtype(result_dtype_name(dtype.name, what))
+    _RESULT_DTYPE_CACHE[dtype] = result  # only valid dtypes get here: few
+    return result
 
 
 def check_same_shape(a_shape, b_shape, a_name, b_name):
@@ -137,7 +173,7 @@ def check_out(out, shape, dtype, name="out", array_type=np.ndarray):
     """Validate an ``out=`` array before anything is written.
 
     It must be an ``array_type`` of exactly ``shape`` and ``dtype``, and
-    writeable.
+    writeable.  Works for any array library: ``dtype`` is that library's.
 
     Raises
     ------
@@ -154,17 +190,19 @@ def check_out(out, shape, dtype, name="out", array_type=np.ndarray):
         raise ValueError(f"{name} has shape {tuple(out.shape)}, expected {tuple(shape)}")
     if out.dtype != dtype:
         raise TypeError(f"{name} has dtype {out.dtype}, expected {dtype}")
-    if not out.flags.writeable:
-        raise ValueError(f"{name} is read-only")
+    if not is_writeable_array(out):
+        raise ValueError(f"{name} is read-only" + (
+            " (JAX arrays are immutable: use the returned array instead)"
+            if is_jax_array(out) else ""))
     return out
 
 
 def check_mask(mask, grad_shape):
     """A gradient mask must be a bool array of the gradient's shape."""
-    if mask.dtype != BOOL:
+    if mask.dtype != BOOL and dtype_name(mask.dtype) != "bool":
         raise TypeError(
             f"mask must be a bool array (x > 0, as leaky_relu_with_mask "
-            f"returns it), got dtype {mask.dtype}")
+            f"returns it), got dtype {dtype_name(mask.dtype)}")
     check_same_shape(grad_shape, mask.shape, "grad_output", "mask")
     return mask
 
@@ -180,6 +218,13 @@ def split_out_pair(out):
     if len(out) != 2:
         raise ValueError(f"out must be a tuple of 2 entries (y_out, mask_out), got {len(out)}")
     return out
+
+
+def refuse_out(out, library):
+    """For libraries whose arrays cannot be written in place (Dask)."""
+    if out is not None:
+        raise TypeError(f"out= is not supported for {library} arrays; "
+                        "use the returned array instead")
 
 
 def split_single_out(out):

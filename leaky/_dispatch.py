@@ -1,27 +1,63 @@
 """Routing: which backend runs a call.  Nothing else lives here.
 
-Today every input goes to the NumPy backend (the Cython kernels): NumPy
-arrays directly, anything else through ``np.asarray``.  The array-API routes
-(torch, JAX, Dask, CuPy, ...) plug in here.
+=====================================  =======================================
+operand                                backend
+=====================================  =======================================
+``numpy.ndarray``, scalars, lists      ``_numpy_backend``: the Cython kernels
+``torch.Tensor``                       ``_torch_backend``: kernels zero-copy on
+                                       the CPU, autograd, torch ops elsewhere
+``dask.array.Array``                   ``_dask_backend``: kernels per chunk
+JAX arrays and tracers, CuPy, any      ``_array_api_backend``: generic
+object with ``__array_namespace__``    array-API code (jit/grad-safe for JAX)
+=====================================  =======================================
+
+The choice is cached per operand type.  Plain NumPy arrays never reach
+``array_api_compat``: its namespace lookup costs about a microsecond.
 """
 
 import numpy as np
 
 from . import _numpy_backend
 
-__all__ = ["backend_for", "as_numpy_input"]
+__all__ = ["backend_for", "backend_for_pair"]
+
+_BACKEND_BY_TYPE = {np.ndarray: _numpy_backend}
 
 
-def as_numpy_input(x, name="x"):
-    """``x`` as an ndarray, refusing what NumPy can only hold as objects."""
-    arr = np.asarray(x)
-    if arr.dtype.kind in "OSUVMm":
+def _choose(x):
+    import array_api_compat as compat
+
+    if compat.is_numpy_array(x) or not compat.is_array_api_obj(x):
+        return _numpy_backend  # NumPy, its scalars, Python scalars and lists
+    if compat.is_torch_array(x):
+        from . import _torch_backend
+        return _torch_backend
+    if compat.is_dask_array(x):
+        from . import _dask_backend
+        return _dask_backend
+    from . import _array_api_backend
+    return _array_api_backend
+
+
+def backend_for(x):
+    """The backend module for operand ``x``."""
+    try:
+        return _BACKEND_BY_TYPE[type(x)]
+    except KeyError:
+        backend = _BACKEND_BY_TYPE[type(x)] = _choose(x)
+        return backend
+
+
+def _library(x):
+    return type(x).__module__.split(".")[0]
+
+
+def backend_for_pair(grad, mask):
+    """The backend for ``leaky_relu_backward``: both operands must agree."""
+    backend = backend_for(grad)
+    if backend_for(mask) is not backend:
         raise TypeError(
-            f"leaky_relu got {name} of type {type(x).__name__} with dtype "
-            f"{arr.dtype}; expected a real floating, integer or bool array")
-    return arr
-
-
-def backend_for(*arrays):
-    """The backend module for these operands."""
-    return _numpy_backend
+            f"grad_output is a {_library(grad)} array ({type(grad).__name__}) but "
+            f"mask is a {_library(mask)} array ({type(mask).__name__}); both must "
+            "come from the same array library")
+    return backend

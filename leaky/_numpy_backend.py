@@ -20,7 +20,19 @@ import numpy as np
 from . import _contract
 from . import _kernels
 
-__all__ = ["forward", "forward_with_mask", "backward"]
+__all__ = ["as_array", "forward", "forward_with_mask", "backward"]
+
+
+def as_array(x, name="x"):
+    """``x`` as an ndarray, refusing what NumPy can only hold as objects."""
+    if type(x) is np.ndarray:
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind in "OSUVMm":
+        raise TypeError(
+            f"leaky_relu got {name} of type {type(x).__name__} with dtype "
+            f"{arr.dtype}; expected a real floating, integer or bool array")
+    return arr
 
 
 def _is_kernel_ready(arr):
@@ -79,6 +91,7 @@ def _scalar_or_array(result, x, out):
 
 def forward(x, slope, out=None):
     """Leaky ReLU of a NumPy array ``x``; ``slope`` is already validated."""
+    x = as_array(x)
     dtype = _contract.result_dtype(x.dtype)
     _contract.slope_for_dtype(slope, dtype)
     out = _contract.split_single_out(out)
@@ -93,6 +106,7 @@ def forward(x, slope, out=None):
 
 def forward_with_mask(x, slope, out=None):
     """Leaky ReLU and the gradient mask ``x > 0`` of a NumPy array ``x``."""
+    x = as_array(x)
     dtype = _contract.result_dtype(x.dtype)
     _contract.slope_for_dtype(slope, dtype)
     y_out, mask_out = _contract.split_out_pair(out)
@@ -111,6 +125,7 @@ def forward_with_mask(x, slope, out=None):
 
 def backward(grad, mask, slope, out=None):
     """``grad if mask else grad * slope`` for NumPy arrays."""
+    grad, mask = as_array(grad, "grad_output"), as_array(mask, "mask")
     dtype = _contract.result_dtype(grad.dtype, what="grad_output")
     _contract.slope_for_dtype(slope, dtype)
     _contract.check_mask(mask, grad.shape)

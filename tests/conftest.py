@@ -7,3 +7,13 @@ from hypothesis import settings
 settings.register_profile("ci", max_examples=150, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=40, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+import pytest
+
+from backends import backend_params, make_backend
+
+
+@pytest.fixture(params=backend_params())
+def xp(request):
+    """Each installed array library in turn (CuPy only with a GPU)."""
+    return make_backend(request.param)

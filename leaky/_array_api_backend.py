@@ -1,0 +1,80 @@
+"""Generic array-API backend: JAX (arrays and tracers), CuPy, array-api-strict,
+and any other library with ``__array_namespace__``.
+
+Only standard array-API calls are used (``where``, ``astype``, ``>``, ``*``),
+so the code traces under ``jax.jit``, differentiates under ``jax.grad`` (the
+gradient at 0 is the slope, because ``where`` routes it through ``s * x``),
+and never leaves the device.  Values follow the contract: float32/float64
+compute in their own precision; float16/bfloat16 in float32, rounded once.
+"""
+
+import array_api_compat
+
+from . import _contract
+
+__all__ = ["forward", "forward_with_mask", "backward"]
+
+
+def _namespace(*arrays):
+    try:
+        return array_api_compat.array_namespace(*arrays)
+    except TypeError as exc:
+        kinds = " and ".join(type(a).__module__.split(".")[0] for a in arrays)
+        raise TypeError(f"operands come from different array libraries ({kinds}): {exc}") from None
+
+
+def _as_result_dtype(xp, x, what):
+    """``x`` converted to its result dtype (bool/int promote), and that name."""
+    name = _contract.result_dtype_name(_contract.dtype_name(x.dtype), what)
+    if _contract.dtype_name(x.dtype) != name:
+        x = xp.astype(x, getattr(xp, name))
+    return x, name
+
+
+def _times_slope(xp, v, slope, name):
+    """``v * slope`` in the compute precision of ``name``, rounded once."""
+    compute = _contract.compute_dtype_name(name)
+    if compute == name:
+        return v * slope  # a Python float takes the array's dtype
+    return xp.astype(xp.astype(v, getattr(xp, compute)) * slope, v.dtype)
+
+
+def _deliver(xp, result, out, name):
+    if out is None:
+        return result
+    _contract.check_out(out, result.shape, result.dtype, name, type(result))
+    out[...] = result
+    return out
+
+
+def _leaky(xp, x, slope, what="x"):
+    x, name = _as_result_dtype(xp, x, what)
+    _contract.slope_for_dtype(slope, name)
+    keep = x > 0
+    return xp.where(keep, x, _times_slope(xp, x, slope, name)), keep
+
+
+def forward(x, slope, out=None):
+    xp = _namespace(x)
+    out = _contract.split_single_out(out)
+    y, _ = _leaky(xp, x, slope)
+    return _deliver(xp, y, out, "out")
+
+
+def forward_with_mask(x, slope, out=None):
+    xp = _namespace(x)
+    y_out, mask_out = _contract.split_out_pair(out)
+    y, mask = _leaky(xp, x, slope)
+    if mask_out is not None:
+        _contract.check_out(mask_out, mask.shape, mask.dtype, "out[1]", type(mask))
+    return _deliver(xp, y, y_out, "out[0]"), _deliver(xp, mask, mask_out, "out[1]")
+
+
+def backward(grad, mask, slope, out=None):
+    xp = _namespace(grad, mask)
+    _contract.check_mask(mask, grad.shape)
+    out = _contract.split_single_out(out)
+    grad, name = _as_result_dtype(xp, grad, "grad_output")
+    _contract.slope_for_dtype(slope, name)
+    grad_in = xp.where(mask, grad, _times_slope(xp, grad, slope, name))
+    return _deliver(xp, grad_in, out, "out")

@@ -1,0 +1,61 @@
+"""Dask backend: the kernels run chunk by chunk, and the result stays lazy.
+
+Each chunk goes back through :mod:`leaky` itself, so a NumPy-backed Dask
+array runs the Cython kernels and a CuPy-backed one the GPU path.  Chunks are
+kept as they are.  Forward+mask computes each chunk once and splits the pair
+lazily.  The functions shipped to workers are module-level, so they pickle
+to a ``dask.distributed`` cluster.
+"""
+
+import operator
+
+import dask.array as da
+import numpy as np
+from dask.array.utils import meta_from_array
+
+from . import _api
+from . import _contract
+
+__all__ = ["forward", "forward_with_mask", "backward"]
+
+
+def _result_dtype(x, slope, what="x"):
+    name = _contract.result_dtype_name(_contract.dtype_name(x.dtype), what)
+    _contract.slope_for_dtype(slope, name)
+    return np.dtype(name)
+
+
+def _lazy(func, arrays, slope, dtype):
+    meta = meta_from_array(arrays[0], dtype=dtype)
+    return da.map_blocks(func, *arrays, slope, dtype=dtype, meta=meta,
+                         token=func.__name__)
+
+
+def forward(x, slope, out=None):
+    _contract.refuse_out(out, "Dask")
+    return _lazy(_api.leaky_relu, (x,), slope, _result_dtype(x, slope))
+
+
+def _chunk_with_mask(block, slope):
+    return _api.leaky_relu_with_mask(block, slope)
+
+
+def forward_with_mask(x, slope, out=None):
+    _contract.refuse_out(out, "Dask")
+    dtype = _result_dtype(x, slope)
+    pairs = da.map_blocks(_chunk_with_mask, x, slope, dtype=object,
+                          meta=np.empty((0,) * x.ndim, dtype=object),
+                          token="leaky_relu_with_mask")
+    y = pairs.map_blocks(operator.itemgetter(0), dtype=dtype,
+                         meta=meta_from_array(x, dtype=dtype))
+    mask = pairs.map_blocks(operator.itemgetter(1), dtype=bool,
+                            meta=meta_from_array(x, dtype=bool))
+    return y, mask
+
+
+def backward(grad, mask, slope, out=None):
+    _contract.refuse_out(out, "Dask")
+    _contract.check_mask(mask, grad.shape)
+    mask = mask.rechunk(grad.chunks)  # the gradient's chunks decide
+    return _lazy(_api.leaky_relu_backward, (grad, mask), slope,
+                 _result_dtype(grad, slope, "grad_output"))

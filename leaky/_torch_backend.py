@@ -1,0 +1,152 @@
+"""PyTorch backend.
+
+* CPU tensors of a dtype NumPy has go zero-copy to the Cython kernels
+  (``Tensor.numpy()`` shares memory, whatever the strides) and come back
+  zero-copy: the result tensor is allocated by torch and written in place.
+* Other tensors (bfloat16, CUDA, ...) use torch's own kernels, which have the
+  same semantics (``F.leaky_relu``; ``aten.leaky_relu_backward`` driven by
+  the mask).  The GPU issue routes CUDA tensors to CuPy kernels.
+* Tensors that require grad go through :class:`LeakyReLUFunction`, whose
+  forward saves only the bool mask and whose backward is
+  :func:`leaky.leaky_relu_backward` (itself differentiable, so double
+  backward works).
+"""
+
+import numpy as np
+import torch
+
+from . import _contract
+from . import _numpy_backend
+
+__all__ = ["forward", "forward_with_mask", "backward", "LeakyReLUFunction"]
+
+_NUMPY_DTYPES = {torch.float16, torch.float32, torch.float64, torch.bool,
+                 torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64}
+
+
+def _result_dtype(t, slope, what="x"):
+    name = _contract.result_dtype_name(_contract.dtype_name(t.dtype), what)
+    _contract.slope_for_dtype(slope, name)
+    return getattr(torch, name)
+
+
+def _on_kernels(*tensors):
+    return all(t.device.type == "cpu" and t.dtype in _NUMPY_DTYPES and t.layout == torch.strided
+               for t in tensors)
+
+
+def _output(out, like, dtype, name):
+    if out is None:
+        return torch.empty_like(like, dtype=dtype)
+    _contract.check_out(out, like.shape, dtype, name, torch.Tensor)
+    if out.requires_grad and torch.is_grad_enabled():
+        raise ValueError(f"{name} requires grad: out= does not support autograd, as in torch")
+    return out
+
+
+def _records_grad(*tensors):
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+def _as_numpy(t):
+    return t.detach().numpy()
+
+
+# ------------------------------------------------------------ without grad --
+
+def _plain_forward(x, slope, y, mask):
+    """Write Leaky ReLU of ``x`` into ``y`` (and ``x > 0`` into ``mask``)."""
+    if _on_kernels(x, y) and (mask is None or _on_kernels(mask)):
+        if mask is None:
+            _numpy_backend.forward(_as_numpy(x), slope, _as_numpy(y))
+        else:
+            _numpy_backend.forward_with_mask(x.detach().numpy(), slope,
+                                             (_as_numpy(y), _as_numpy(mask)))
+        return
+    source = x.detach().to(y.dtype)
+    result = torch.nn.functional.leaky_relu(source, slope)
+    if mask is not None:
+        mask.copy_(source > 0)
+    y.copy_(result)
+
+
+def _plain_backward(grad, mask, slope, grad_in):
+    if _on_kernels(grad, mask, grad_in):
+        _numpy_backend.backward(_as_numpy(grad), _as_numpy(mask), slope, _as_numpy(grad_in))
+        return
+    source = grad.detach().to(grad_in.dtype)
+    # aten's backward keeps grad where its second operand is > 0: the mask.
+    grad_in.copy_(torch.ops.aten.leaky_relu_backward(source, mask.to(source.dtype), slope, False))
+
+
+# --------------------------------------------------------------- autograd --
+
+class LeakyReLUFunction(torch.autograd.Function):
+    """Forward saves the 1-byte mask, never the input."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        y = torch.empty_like(x)
+        mask = torch.empty_like(x, dtype=torch.bool)
+        _plain_forward(x, slope, y, mask)
+        ctx.save_for_backward(mask)
+        ctx.slope = slope
+        ctx.mark_non_differentiable(mask)
+        return y, mask
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_mask):
+        (mask,) = ctx.saved_tensors
+        return LeakyReLUBackwardFunction.apply(grad_y, mask, ctx.slope), None
+
+
+class LeakyReLUBackwardFunction(torch.autograd.Function):
+    """``grad if mask else grad * slope``: linear in ``grad``, so its own
+    gradient is the same function (double backward)."""
+
+    @staticmethod
+    def forward(ctx, grad, mask, slope):
+        ctx.save_for_backward(mask)
+        ctx.slope = slope
+        grad_in = torch.empty_like(grad)
+        _plain_backward(grad, mask, slope, grad_in)
+        return grad_in
+
+    @staticmethod
+    def backward(ctx, grad_grad_in):
+        (mask,) = ctx.saved_tensors
+        return LeakyReLUBackwardFunction.apply(grad_grad_in, mask, ctx.slope), None, None
+
+
+# ------------------------------------------------------------ entry points --
+
+def forward(x, slope, out=None):
+    dtype = _result_dtype(x, slope)
+    out = _contract.split_single_out(out)
+    if out is None and _records_grad(x):
+        return LeakyReLUFunction.apply(x, slope)[0]
+    y = _output(out, x, dtype, "out")
+    _plain_forward(x, slope, y, None)
+    return y
+
+
+def forward_with_mask(x, slope, out=None):
+    dtype = _result_dtype(x, slope)
+    y_out, mask_out = _contract.split_out_pair(out)
+    if y_out is None and mask_out is None and _records_grad(x):
+        return LeakyReLUFunction.apply(x, slope)
+    y = _output(y_out, x, dtype, "out[0]")
+    mask = _output(mask_out, x, torch.bool, "out[1]")
+    _plain_forward(x, slope, y, mask)
+    return y, mask
+
+
+def backward(grad, mask, slope, out=None):
+    dtype = _result_dtype(grad, slope, "grad_output")
+    _contract.check_mask(mask, grad.shape)
+    out = _contract.split_single_out(out)
+    if out is None and _records_grad(grad):
+        return LeakyReLUBackwardFunction.apply(grad, mask, slope)
+    grad_in = _output(out, grad, dtype, "out")
+    _plain_backward(grad, mask, slope, grad_in)
+    return grad_in
