@@ -110,6 +110,8 @@ def slope_for_dtype(slope, dtype):
     to the compute dtype; a slope too large for it would silently become
     infinite, and PyTorch refuses such a slope too.
     """
+    if abs(slope) <= _COMPUTE_MAX["float32"]:
+        return slope  # fits every compute dtype
     name = dtype if isinstance(dtype, str) else dtype.name
     compute = _COMPUTE_NAME[name]
     if abs(slope) > _COMPUTE_MAX[compute]:

@@ -20,7 +20,8 @@ import numpy as np
 from . import _contract
 from . import _kernels
 
-__all__ = ["as_array", "forward", "forward_with_mask", "backward"]
+__all__ = ["as_array", "forward", "forward_with_mask", "backward", "compute_forward",
+           "compute_forward_with_mask", "compute_backward"]
 
 
 def as_array(x, name="x"):
@@ -46,9 +47,9 @@ def _same_view(a, b):
             and a.strides == b.strides and a.shape == b.shape)
 
 
-def _detach_input(arr, outputs, out_given=True):
+def _detach_input(arr, outputs, may_overlap=True):
     """``arr``, or a copy of it if it overlaps an output other than in place."""
-    if not out_given:
+    if not may_overlap:
         return arr
     for out in outputs:
         if np.may_share_memory(arr, out) and not (
@@ -89,6 +90,40 @@ def _scalar_or_array(result, x, out):
     return result
 
 
+# ------------------------------------------------- validated operands in --
+# These write into outputs that the caller has already validated (the
+# torch backend calls them on zero-copy views of its tensors).
+
+def compute_forward(x, y, slope, may_overlap=True):
+    """Write Leaky ReLU of ``x`` into ``y``."""
+    target = _kernel_output(y)
+    values = _values_in(_detach_input(x, (target,), may_overlap), target)
+    _kernels.forward(values, target, slope)
+    if target is not y:
+        np.copyto(y, target)
+
+
+def compute_forward_with_mask(x, y, mask, slope, may_overlap=True):
+    """Write Leaky ReLU of ``x`` into ``y`` and ``x > 0`` into ``mask``."""
+    target = _kernel_output(y)
+    values = _values_in(_detach_input(x, (target, mask), may_overlap), target)
+    _kernels.forward_with_mask(values, target, mask, slope)
+    if target is not y:
+        np.copyto(y, target)
+
+
+def compute_backward(grad, mask, grad_in, slope, may_overlap=True):
+    """Write ``grad if mask else grad * slope`` into ``grad_in``."""
+    target = _kernel_output(grad_in)
+    mask = _detach_input(mask, (target,), may_overlap)
+    values = _values_in(_detach_input(grad, (target,), may_overlap), target)
+    _kernels.backward(values, mask, target, slope)
+    if target is not grad_in:
+        np.copyto(grad_in, target)
+
+
+# ------------------------------------------------------------ entry points --
+
 def forward(x, slope, out=None):
     """Leaky ReLU of a NumPy array ``x``; ``slope`` is already validated."""
     x = as_array(x)
@@ -96,11 +131,7 @@ def forward(x, slope, out=None):
     _contract.slope_for_dtype(slope, dtype)
     out = _contract.split_single_out(out)
     y = _output(out, x, dtype, "out")
-    target = _kernel_output(y)
-    values = _values_in(_detach_input(x, (target,), out is not None), target)
-    _kernels.forward(values, target, slope)
-    if target is not y:
-        np.copyto(y, target)
+    compute_forward(x, y, slope, may_overlap=out is not None)
     return _scalar_or_array(y, x, out)
 
 
@@ -113,11 +144,7 @@ def forward_with_mask(x, slope, out=None):
     y = _output(y_out, x, dtype, "out[0]")
     mask = _output(mask_out, x, _contract.BOOL, "out[1]")
     _check_outputs_disjoint(y, mask)
-    target = _kernel_output(y)
-    values = _values_in(_detach_input(x, (target, mask), out is not None), target)
-    _kernels.forward_with_mask(values, target, mask, slope)
-    if target is not y:
-        np.copyto(y, target)
+    compute_forward_with_mask(x, y, mask, slope, may_overlap=out is not None)
     if out is None and x.ndim == 0:
         return y[()], mask[()]
     return y, mask
@@ -131,10 +158,5 @@ def backward(grad, mask, slope, out=None):
     _contract.check_mask(mask, grad.shape)
     out = _contract.split_single_out(out)
     grad_in = _output(out, grad, dtype, "out")
-    target = _kernel_output(grad_in)
-    mask = _detach_input(mask, (target,), out is not None)
-    values = _values_in(_detach_input(grad, (target,), out is not None), target)
-    _kernels.backward(values, mask, target, slope)
-    if target is not grad_in:
-        np.copyto(grad_in, target)
+    compute_backward(grad, mask, grad_in, slope, may_overlap=out is not None)
     return _scalar_or_array(grad_in, grad, out)

@@ -24,15 +24,22 @@ _NUMPY_DTYPES = {torch.float16, torch.float32, torch.float64, torch.bool,
                  torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64}
 
 
+_RESULT_DTYPE = {}  # torch dtype -> (result torch dtype, its name), filled on use
+
+
 def _result_dtype(t, slope, what="x"):
-    name = _contract.result_dtype_name(_contract.dtype_name(t.dtype), what)
+    try:
+        dtype, name = _RESULT_DTYPE[t.dtype]
+    except KeyError:
+        name = _contract.result_dtype_name(_contract.dtype_name(t.dtype), what)
+        dtype, name = _RESULT_DTYPE[t.dtype] = getattr(torch, name), name
     _contract.slope_for_dtype(slope, name)
-    return getattr(torch, name)
+    return dtype
 
 
 def _on_kernels(*tensors):
-    return all(t.device.type == "cpu" and t.dtype in _NUMPY_DTYPES and t.layout == torch.strided
-               for t in tensors)
+    """Dense CPU tensors of a dtype NumPy has: zero-copy to the kernels."""
+    return all(t.is_cpu and t.dtype in _NUMPY_DTYPES and not t.is_sparse for t in tensors)
 
 
 def _output(out, like, dtype, name):
@@ -49,7 +56,8 @@ def _records_grad(*tensors):
 
 
 def _as_numpy(t):
-    return t.detach().numpy()
+    """A NumPy view of a CPU tensor's memory (no copy)."""
+    return t.detach().numpy() if t.requires_grad else t.numpy()
 
 
 # ------------------------------------------------------------ without grad --
@@ -58,10 +66,10 @@ def _plain_forward(x, slope, y, mask):
     """Write Leaky ReLU of ``x`` into ``y`` (and ``x > 0`` into ``mask``)."""
     if _on_kernels(x, y) and (mask is None or _on_kernels(mask)):
         if mask is None:
-            _numpy_backend.forward(_as_numpy(x), slope, _as_numpy(y))
+            _numpy_backend.compute_forward(_as_numpy(x), _as_numpy(y), slope)
         else:
-            _numpy_backend.forward_with_mask(x.detach().numpy(), slope,
-                                             (_as_numpy(y), _as_numpy(mask)))
+            _numpy_backend.compute_forward_with_mask(_as_numpy(x), _as_numpy(y),
+                                                     _as_numpy(mask), slope)
         return
     source = x.detach().to(y.dtype)
     result = torch.nn.functional.leaky_relu(source, slope)
@@ -72,7 +80,8 @@ def _plain_forward(x, slope, y, mask):
 
 def _plain_backward(grad, mask, slope, grad_in):
     if _on_kernels(grad, mask, grad_in):
-        _numpy_backend.backward(_as_numpy(grad), _as_numpy(mask), slope, _as_numpy(grad_in))
+        _numpy_backend.compute_backward(_as_numpy(grad), _as_numpy(mask),
+                                        _as_numpy(grad_in), slope)
         return
     source = grad.detach().to(grad_in.dtype)
     # aten's backward keeps grad where its second operand is > 0: the mask.
