@@ -15,7 +15,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import leaky
-from leaky import _kernels
+from leaky._cpu import kernels as _kernels
 
 
 def best_us(func, repeat=9):

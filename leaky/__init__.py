@@ -5,8 +5,10 @@ with the gradient mask ``x > 0`` available from the same pass.
 """
 
 try:
-    from . import _kernels  # noqa: F401
-except ImportError as exc:  # pragma: no cover - depends on how leaky was installed
+    from . import _cpu  # noqa: F401  (imports the compiled kernels)
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
+    if not (exc.name or "").startswith(("leaky._kernels", "leaky._build_config")):
+        raise
     raise ImportError(
         "leaky's compiled kernels are missing. If you are in the root of a "
         "source checkout, the bare 'leaky/' folder is shadowing the installed "

@@ -10,7 +10,8 @@ import sys
 
 import numpy as np
 
-from . import __version__, _build_config, _kernels
+from . import __version__, _build_config, _cpu
+from ._cpu import kernels as _kernels
 from ._bench import format_rows, quick_benchmark
 from ._selfcheck import run_selfcheck
 
@@ -24,7 +25,9 @@ def _build_info():
         f"compiler: {_build_config.COMPILER}, buildtype {_build_config.BUILDTYPE} "
         f"(-O{_build_config.OPTIMIZATION})",
         f"kernel flags: {_build_config.KERNEL_C_ARGS}",
-        f"float16 conversion: {_kernels.half_conversion()}",
+        f"kernel variant: {_cpu.active_variant()} (CPU runs: "
+        f"{', '.join(_cpu.supported_variants())}; force one with {_cpu.ENV_VARIABLE}), "
+        f"float16 conversion in {_kernels.half_conversion()}",
         f"OpenMP: {'yes' if _kernels.openmp_enabled() else 'no'}, "
         f"threads: {_kernels.max_threads()}, "
         f"parallel from {_kernels.get_parallel_threshold()} elements",

@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _contract
 from . import _dispatch
-from . import _kernels
+from ._cpu import kernels as _kernels
 from ._contract import DEFAULT_SLOPE
 
 __all__ = ["leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward"]

@@ -18,7 +18,7 @@ assume:
 import numpy as np
 
 from . import _contract
-from . import _kernels
+from ._cpu import kernels as _kernels
 
 __all__ = ["as_array", "forward", "forward_with_mask", "backward", "compute_forward",
            "compute_forward_with_mask", "compute_backward"]

@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 from threadpoolctl import threadpool_limits
 
 import leaky
-from leaky import _kernels
+from leaky._cpu import kernels as _kernels
 from helpers import FLOAT_DTYPES, assert_same_bits, torch_backward, torch_forward
 
 SLOPE = -0.3  # negative: any mix-up of x and s*x shows up
