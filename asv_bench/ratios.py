@@ -4,7 +4,7 @@ Each row times two callables, interleaved (A, B, A, B, ...), and keeps the
 best time of each, so both share the machine's noise.  Ratios below 1 mean
 leaky is faster.  float32 throughout; all cores in use unless noted.
 
-Run: ``python asv_bench/ratios.py``
+Run: ``python asv_bench/ratios.py`` (``--rst`` prints docs/_measured.rst)
 """
 
 import timeit
@@ -80,14 +80,31 @@ def torch_rows(data):
                         lambda: torch.ops.aten.leaky_relu_backward(gt, xt, SLOPE, False)))
 
 
-def main():
+def main(rst=False):
+    measured = [(check, target, ours, theirs, ours / theirs)
+                for check, target, ours, theirs in rows()]
+    if rst:
+        print(format_rst(measured))
+        return
     print(f"{'check':<52}{'leaky µs':>11}{'peer µs':>11}{'ratio':>8}{'target':>8}")
-    for check, target, ours, theirs in rows():
-        ratio = ours / theirs
+    for check, target, ours, theirs, ratio in measured:
         mark = "" if target is None else ("  ok" if ratio <= target else "  MISS")
         tgt = "" if target is None else f"<={target}"
         print(f"{check:<52}{ours:>11.2f}{theirs:>11.2f}{ratio:>8.2f}{tgt:>8}{mark}")
 
 
+def format_rst(measured):
+    """The same table as reStructuredText, for docs/_measured.rst."""
+    header = ("check", "leaky µs", "peer µs", "ratio", "target")
+    body = [(check, f"{ours:.2f}", f"{theirs:.2f}", f"{ratio:.2f}",
+             "" if target is None else f"<= {target}")
+            for check, target, ours, theirs, ratio in measured]
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(5)]
+    rule = "  ".join("=" * w for w in widths)
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([rule, line(header), rule] + [line(r) for r in body] + [rule])
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    main(rst="--rst" in sys.argv)

@@ -7,7 +7,8 @@ operand                                backend
 ``torch.Tensor``                       ``_torch_backend``: kernels zero-copy on
                                        the CPU, autograd, torch ops elsewhere
 ``dask.array.Array``                   ``_dask_backend``: kernels per chunk
-JAX arrays and tracers, CuPy, any      ``_array_api_backend``: generic
+``cupy.ndarray``                       ``_cupy_backend``: ElementwiseKernels
+JAX arrays and tracers, any other      ``_array_api_backend``: generic
 object with ``__array_namespace__``    array-API code (jit/grad-safe for JAX)
 =====================================  =======================================
 
@@ -35,6 +36,9 @@ def _choose(x):
     if compat.is_dask_array(x):
         from . import _dask_backend
         return _dask_backend
+    if compat.is_cupy_array(x):
+        from . import _cupy_backend
+        return _cupy_backend
     from . import _array_api_backend
     return _array_api_backend
 

@@ -3,9 +3,11 @@
 * CPU tensors of a dtype NumPy has go zero-copy to the Cython kernels
   (``Tensor.numpy()`` shares memory, whatever the strides) and come back
   zero-copy: the result tensor is allocated by torch and written in place.
-* Other tensors (bfloat16, CUDA, ...) use torch's own kernels, which have the
-  same semantics (``F.leaky_relu``; ``aten.leaky_relu_backward`` driven by
-  the mask).  The GPU issue routes CUDA tensors to CuPy kernels.
+* CUDA tensors of float16/32/64 go zero-copy through DLPack to the CuPy
+  kernels when CuPy is installed, on torch's current stream.
+* Other tensors (bfloat16, CUDA without CuPy, ...) use torch's own kernels,
+  which have the same semantics (``F.leaky_relu``;
+  ``aten.leaky_relu_backward`` driven by the mask).
 * Tensors that require grad go through :class:`LeakyReLUFunction`, whose
   forward saves only the bool mask and whose backward is
   :func:`leaky.leaky_relu_backward` (itself differentiable, so double
@@ -55,6 +57,29 @@ def _records_grad(*tensors):
     return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
+_CUDA_DTYPES = {torch.float16, torch.float32, torch.float64, torch.bool}
+
+
+def _cupy_backend_for(*tensors):
+    """The CuPy backend if these CUDA tensors can use it, else None."""
+    if not all(t.is_cuda and t.dtype in _CUDA_DTYPES for t in tensors):
+        return None
+    try:
+        from . import _cupy_backend
+    except ImportError:
+        return None
+    return _cupy_backend
+
+
+def _on_torch_stream(func, *tensors, **kwargs):
+    """Run ``func`` on CuPy views of ``tensors``, on torch's current stream."""
+    import cupy
+    stream = torch.cuda.current_stream(tensors[0].device)
+    with cupy.cuda.Device(tensors[0].device.index), \
+            cupy.cuda.ExternalStream(stream.cuda_stream):
+        func(*(cupy.from_dlpack(t.detach()) for t in tensors), **kwargs)
+
+
 def _as_numpy(t):
     """A NumPy view of a CPU tensor's memory (no copy)."""
     return t.detach().numpy() if t.requires_grad else t.numpy()
@@ -71,6 +96,13 @@ def _plain_forward(x, slope, y, mask):
             _numpy_backend.compute_forward_with_mask(_as_numpy(x), _as_numpy(y),
                                                      _as_numpy(mask), slope)
         return
+    gpu = _cupy_backend_for(x, y) if mask is None else _cupy_backend_for(x, y, mask)
+    if gpu is not None:
+        if mask is None:
+            _on_torch_stream(gpu.compute_forward, x, y, slope=slope)
+        else:
+            _on_torch_stream(gpu.compute_forward_with_mask, x, y, mask, slope=slope)
+        return
     source = x.detach().to(y.dtype)
     result = torch.nn.functional.leaky_relu(source, slope)
     if mask is not None:
@@ -82,6 +114,10 @@ def _plain_backward(grad, mask, slope, grad_in):
     if _on_kernels(grad, mask, grad_in):
         _numpy_backend.compute_backward(_as_numpy(grad), _as_numpy(mask),
                                         _as_numpy(grad_in), slope)
+        return
+    gpu = _cupy_backend_for(grad, mask, grad_in)
+    if gpu is not None:
+        _on_torch_stream(gpu.compute_backward, grad, mask, grad_in, slope=slope)
         return
     source = grad.detach().to(grad_in.dtype)
     # aten's backward keeps grad where its second operand is > 0: the mask.

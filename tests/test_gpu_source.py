@@ -1,0 +1,80 @@
+"""The GPU kernels' CUDA code compiles with nvcc, no GPU needed.
+
+Each CuPy ElementwiseKernel body from ``leaky._cuda_source`` is wrapped in a
+``__global__`` function template and instantiated for every dtype the GPU
+path serves (float16 as ``__half`` computed in float, float32, float64), then
+compiled for a current architecture.  A syntax or type error in the kernel
+code fails here, on any machine with nvcc.
+"""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from leaky._cuda_source import KERNELS
+
+NVCC = shutil.which("nvcc") or (shutil.which("/usr/local/cuda/bin/nvcc"))
+pytestmark = pytest.mark.skipif(NVCC is None, reason="nvcc is not installed")
+
+# (T, C): array type and compute type, as the CuPy backend instantiates them.
+INSTANTIATIONS = [("__half", "float"), ("float", "float"), ("double", "double")]
+
+
+def _params(spec, kind):
+    """'T x, C slope' -> [('T', 'x'), ('C', 'slope')]"""
+    return [tuple(p.split()) for p in spec[kind].split(",")]
+
+
+def _kernel_source(name, spec):
+    ins, outs = _params(spec, "in_params"), _params(spec, "out_params")
+    args = []
+    for ctype, var in ins:
+        args.append(f"const {ctype}* {var}_" if ctype != "C" else f"C {var}")
+    args += [f"{ctype}* {var}_" for ctype, var in outs]
+    loads = "".join(f"    const {ctype} {var} = {var}_[i];\n" for ctype, var in ins if ctype != "C")
+    decls = "".join(f"    {ctype} {var};\n" for ctype, var in outs)
+    stores = "".join(f"    {var}_[i] = {var};\n" for _, var in outs)
+    return (f"template <typename T, typename C>\n"
+            f"__global__ void {name}({', '.join(args)}, long long n) {{\n"
+            f"    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;\n"
+            f"    if (i >= n) return;\n{loads}{decls}"
+            f"    {spec['operation']}\n{stores}}}\n")
+
+
+def _instantiations(name, spec):
+    lines = []
+    for t, c in INSTANTIATIONS:
+        ins, outs = _params(spec, "in_params"), _params(spec, "out_params")
+        sub = {"T": t, "C": c, "bool": "bool"}
+        types = [f"const {sub[ct]}*" if ct != "C" else c for ct, _ in ins]
+        types += [f"{sub[ct]}*" for ct, _ in outs]
+        lines.append(f"template __global__ void {name}<{t}, {c}>({', '.join(types)}, long long);")
+    return "\n".join(lines) + "\n"
+
+
+def test_every_kernel_compiles_with_nvcc(tmp_path):
+    source = "#include <cuda_fp16.h>\n\n" + "".join(
+        _kernel_source(name, spec) + _instantiations(name, spec)
+        for name, spec in KERNELS.items())
+    cu = tmp_path / "leaky_kernels.cu"
+    cu.write_text(source)
+    done = subprocess.run([NVCC, "-arch=sm_90", "-c", str(cu), "-o", str(tmp_path / "k.o"),
+                           "-Werror", "all-warnings"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, source + "\n" + done.stderr
+    symbols = subprocess.run(["nm", "-C", str(tmp_path / "k.o")], capture_output=True,
+                             text=True).stdout
+    for name in KERNELS:
+        assert len(re.findall(rf"\b{name}<", symbols)) >= len(INSTANTIATIONS), name
+
+
+def test_a_broken_kernel_does_fail_to_compile(tmp_path):
+    """The check above can fail: a type error in the element code is caught."""
+    spec = dict(KERNELS["leaky_relu_forward"], operation="y = x > 0 ? x : undefined_name;")
+    cu = tmp_path / "broken.cu"
+    cu.write_text("#include <cuda_fp16.h>\n" + _kernel_source("broken", spec)
+                  + _instantiations("broken", spec))
+    done = subprocess.run([NVCC, "-arch=sm_90", "-c", str(cu), "-o", str(tmp_path / "b.o")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
