@@ -69,6 +69,8 @@ def torch_rows(data):
                *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: F.leaky_relu(xt, SLOPE)))
     x, _ = data(1_000_000)
     xt = torch.from_numpy(x)
+    yield ("leaky on a torch tensor / F.leaky_relu, n=1e6", 1.0,
+           *interleaved(lambda: leaky.leaky_relu(xt, SLOPE), lambda: F.leaky_relu(xt, SLOPE)))
     yield ("forward+mask / torch (leaky_relu and x > 0), n=1e6", 0.4,
            *interleaved(lambda: leaky.leaky_relu_with_mask(x, SLOPE),
                         lambda: (F.leaky_relu(xt, SLOPE), xt > 0)))

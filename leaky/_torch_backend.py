@@ -44,9 +44,22 @@ def _on_kernels(*tensors):
     return all(t.is_cpu and t.dtype in _NUMPY_DTYPES and not t.is_sparse for t in tensors)
 
 
+_NUMPY_DTYPE_OF = {torch.float16: np.float16, torch.float32: np.float32,
+                   torch.float64: np.float64, torch.bool: np.bool_}
+
+
+def _new_output(like, dtype):
+    """A new tensor laid out like ``like``.  On the CPU NumPy allocates it
+    (``torch.from_numpy`` shares the memory): NumPy's allocator asks the
+    kernel for huge pages on large arrays, which saves page faults."""
+    if dtype in _NUMPY_DTYPE_OF and _on_kernels(like):
+        return torch.from_numpy(np.empty_like(_as_numpy(like), dtype=_NUMPY_DTYPE_OF[dtype]))
+    return torch.empty_like(like, dtype=dtype)
+
+
 def _output(out, like, dtype, name):
     if out is None:
-        return torch.empty_like(like, dtype=dtype)
+        return _new_output(like, dtype)
     _contract.check_out(out, like.shape, dtype, name, torch.Tensor)
     if out.requires_grad and torch.is_grad_enabled():
         raise ValueError(f"{name} requires grad: out= does not support autograd, as in torch")
@@ -87,14 +100,17 @@ def _as_numpy(t):
 
 # ------------------------------------------------------------ without grad --
 
-def _plain_forward(x, slope, y, mask):
-    """Write Leaky ReLU of ``x`` into ``y`` (and ``x > 0`` into ``mask``)."""
+def _plain_forward(x, slope, y, mask, fresh=False):
+    """Write Leaky ReLU of ``x`` into ``y`` (and ``x > 0`` into ``mask``);
+    ``fresh``: the outputs were just allocated, so they cannot overlap ``x``."""
     if _on_kernels(x, y) and (mask is None or _on_kernels(mask)):
         if mask is None:
-            _numpy_backend.compute_forward(_as_numpy(x), _as_numpy(y), slope)
+            _numpy_backend.compute_forward(_as_numpy(x), _as_numpy(y), slope,
+                                           may_overlap=not fresh)
         else:
             _numpy_backend.compute_forward_with_mask(_as_numpy(x), _as_numpy(y),
-                                                     _as_numpy(mask), slope)
+                                                     _as_numpy(mask), slope,
+                                                     may_overlap=not fresh)
         return
     gpu = _cupy_backend_for(x, y) if mask is None else _cupy_backend_for(x, y, mask)
     if gpu is not None:
@@ -131,9 +147,9 @@ class LeakyReLUFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, slope):
-        y = torch.empty_like(x)
-        mask = torch.empty_like(x, dtype=torch.bool)
-        _plain_forward(x, slope, y, mask)
+        y = _new_output(x, x.dtype)
+        mask = _new_output(x, torch.bool)
+        _plain_forward(x, slope, y, mask, fresh=True)
         ctx.save_for_backward(mask)
         ctx.slope = slope
         ctx.mark_non_differentiable(mask)
@@ -153,7 +169,7 @@ class LeakyReLUBackwardFunction(torch.autograd.Function):
     def forward(ctx, grad, mask, slope):
         ctx.save_for_backward(mask)
         ctx.slope = slope
-        grad_in = torch.empty_like(grad)
+        grad_in = _new_output(grad, grad.dtype)
         _plain_backward(grad, mask, slope, grad_in)
         return grad_in
 
@@ -171,7 +187,7 @@ def forward(x, slope, out=None):
     if out is None and _records_grad(x):
         return LeakyReLUFunction.apply(x, slope)[0]
     y = _output(out, x, dtype, "out")
-    _plain_forward(x, slope, y, None)
+    _plain_forward(x, slope, y, None, fresh=out is None)
     return y
 
 
@@ -182,7 +198,7 @@ def forward_with_mask(x, slope, out=None):
         return LeakyReLUFunction.apply(x, slope)
     y = _output(y_out, x, dtype, "out[0]")
     mask = _output(mask_out, x, torch.bool, "out[1]")
-    _plain_forward(x, slope, y, mask)
+    _plain_forward(x, slope, y, mask, fresh=y_out is None and mask_out is None)
     return y, mask
 
 

@@ -57,7 +57,7 @@ cdef enum Op:
 # Below this many elements a call stays on one thread: the cost of waking a
 # thread team (a few microseconds) is larger than the work.  Chosen with
 # benchmarks/parallel_threshold.py; see docs/performance.rst.
-cdef npy_intp parallel_min_elements = 1 << 17
+cdef npy_intp parallel_min_elements = 1 << 16
 # Each thread gets at least this many elements.
 cdef npy_intp MIN_ELEMENTS_PER_THREAD = 1 << 15
 # Chunk boundaries fall on multiples of this many elements (64-byte lines).
