@@ -3,8 +3,9 @@
 
 Layout of this file, from the innermost piece out:
 
-1. Element functions (``is_positive``, ``scale_unless``): the whole contract
-   for one element, written once over the fused ``value_t``.
+1. Element functions (``is_positive``, ``scaled``, ``scale_unless`` and its
+   bitwise twin for strided loops): the whole contract for one element,
+   written once over the fused ``value_t``.
 2. Loops (``forward_loop``, ``forward_mask_loop``, ``backward_loop``): one
    1-D loop per operation, NumPy-ufunc style, with strides counted in
    elements.  The unit-stride branch is a flat loop the compiler vectorizes;
@@ -56,11 +57,12 @@ cdef enum Op:
 
 # Below this many elements a call stays on one thread: the cost of waking a
 # thread team (a few microseconds) is larger than the work.  Chosen with
-# benchmarks/parallel_threshold.py; see docs/performance.rst.
+# asv_bench/parallel_threshold.py; see docs/performance.rst.
 cdef npy_intp parallel_min_elements = 1 << 16
 # Each thread gets at least this many elements.
 cdef npy_intp MIN_ELEMENTS_PER_THREAD = 1 << 15
-# Chunk boundaries fall on multiples of this many elements (64-byte lines).
+# Chunk boundaries fall on multiples of this many elements, so every
+# operand's chunks start on a 64-byte cache line (even the 1-byte mask's).
 cdef npy_intp CHUNK_ALIGN = 64
 
 
