@@ -9,6 +9,7 @@ compute in their own precision; float16/bfloat16 in float32, rounded once.
 """
 
 import array_api_compat
+import numpy as np
 
 from . import _contract
 
@@ -47,11 +48,18 @@ def _deliver(xp, result, out, name):
     return out
 
 
+# Both arms of the select are computed, so the unselected one may overflow;
+# like the Cython kernels, stay silent about it (NumPy-backed namespaces such
+# as array-api-strict would otherwise warn).
+_QUIET = dict(over="ignore", under="ignore", invalid="ignore")
+
+
 def _leaky(xp, x, slope, what="x"):
     x, name = _as_result_dtype(xp, x, what)
     _contract.slope_for_dtype(slope, name)
     keep = x > 0
-    return xp.where(keep, x, _times_slope(xp, x, slope, name)), keep
+    with np.errstate(**_QUIET):
+        return xp.where(keep, x, _times_slope(xp, x, slope, name)), keep
 
 
 def forward(x, slope, out=None):
@@ -76,5 +84,6 @@ def backward(grad, mask, slope, out=None):
     out = _contract.split_single_out(out)
     grad, name = _as_result_dtype(xp, grad, "grad_output")
     _contract.slope_for_dtype(slope, name)
-    grad_in = xp.where(mask, grad, _times_slope(xp, grad, slope, name))
+    with np.errstate(**_QUIET):
+        grad_in = xp.where(mask, grad, _times_slope(xp, grad, slope, name))
     return _deliver(xp, grad_in, out, "out")

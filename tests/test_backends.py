@@ -127,3 +127,15 @@ def test_mixed_libraries_in_backward_name_both(xp):
         leaky.leaky_relu_backward(grad, mask)
     with pytest.raises(TypeError, match="numpy"):
         leaky.leaky_relu_backward(mask.astype(float), xp.asarray(mask))
+
+
+def test_no_floating_point_warnings(xp):
+    """Both arms of the select are computed; the unselected one may overflow
+    (3e38 * 1.5). That is not the caller's business: no warning, any backend."""
+    import warnings
+    x = np.array([3e38, -3e38, np.nan, np.inf], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, mask = leaky.leaky_relu_with_mask(xp.asarray(x), 1.5)
+        leaky.leaky_relu_backward(xp.asarray(x), mask, 1.5)
+        xp.to_numpy(y)
