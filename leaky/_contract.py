@@ -201,7 +201,9 @@ def check_out(out, shape, dtype, name="out", array_type=np.ndarray):
 
 def check_mask(mask, grad_shape):
     """A gradient mask must be a bool array of the gradient's shape."""
-    if mask.dtype != BOOL and dtype_name(mask.dtype) != "bool":
+    # By identity and name: comparing another library's dtype with a NumPy
+    # dtype is not defined by the array API (array-api-strict warns).
+    if mask.dtype is not BOOL and dtype_name(mask.dtype) != "bool":
         raise TypeError(
             f"mask must be a bool array (x > 0, as leaky_relu_with_mask "
             f"returns it), got dtype {dtype_name(mask.dtype)}")
