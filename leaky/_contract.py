@@ -35,6 +35,7 @@ __all__ = [
     "result_dtype_name",
     "slope_for_dtype",
     "split_out_pair",
+    "split_single_out",
     "validate_slope",
 ]
 
