@@ -55,7 +55,15 @@ class LeakyReLU:
         self._negative_slope = _contract.validate_slope(value)
 
     def __call__(self, x):
-        """Forward pass: return ``leaky_relu(x)`` and keep the mask."""
+        """Forward pass: return ``leaky_relu(x)`` and keep the mask.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import leaky
+        >>> leaky.LeakyReLU(0.5)(np.array([-2.0, 2.0]))
+        array([-1.,  2.])
+        """
         y, self._mask = _api.leaky_relu_with_mask(x, self._negative_slope)
         return y
 
@@ -66,6 +74,15 @@ class LeakyReLU:
         ------
         RuntimeError
             If the layer has not been called yet.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import leaky
+        >>> layer = leaky.LeakyReLU(0.5)
+        >>> _ = layer(np.array([-2.0, 0.0, 2.0]))
+        >>> layer.backward(np.array([4.0, 4.0, 4.0]))  # the slope at 0
+        array([2., 2., 4.])
         """
         if self._mask is None:
             raise RuntimeError("LeakyReLU.backward called before any forward pass")
