@@ -41,6 +41,12 @@ cdef extern from "leaky_simd.h" nogil:
     float leaky_select_float(bint keep, float a, float b)
     double leaky_select_double(bint keep, double a, double b)
     npy_uint16 leaky_select_half(bint keep, npy_uint16 a, npy_uint16 b)
+    npy_intp leaky_half_forward_blocks(const npy_uint16* x, npy_uint16* y,
+                                       npy_intp n, float slope)
+    npy_intp leaky_half_forward_mask_blocks(const npy_uint16* x, npy_uint16* y,
+                                            npy_bool* mask, npy_intp n, float slope)
+    npy_intp leaky_half_backward_blocks(const npy_uint16* grad, const npy_bool* mask,
+                                        npy_uint16* grad_in, npy_intp n, float slope)
 
 
 ctypedef fused value_t:
@@ -112,9 +118,11 @@ cdef inline value_t scale_unless_bitwise(bint keep, value_t v, double slope) noe
 
 cdef void forward_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp sy,
                        npy_intp n, double slope) noexcept nogil:
-    cdef npy_intp i
+    cdef npy_intp i, done = 0
     if sx == 1 and sy == 1:
-        for i in range(n):
+        if value_t is npy_uint16:  # F16C blocks where the CPU has them
+            done = leaky_half_forward_blocks(x, y, n, <float>slope)
+        for i in range(done, n):
             y[i] = scale_unless(is_positive(x[i]), x[i], slope)
     else:
         for i in range(n):
@@ -124,10 +132,12 @@ cdef void forward_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp sy,
 cdef void forward_mask_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp sy,
                             npy_bool* mask, npy_intp sm,
                             npy_intp n, double slope) noexcept nogil:
-    cdef npy_intp i
+    cdef npy_intp i, done = 0
     cdef bint keep
     if sx == 1 and sy == 1 and sm == 1:
-        for i in range(n):
+        if value_t is npy_uint16:
+            done = leaky_half_forward_mask_blocks(x, y, mask, n, <float>slope)
+        for i in range(done, n):
             keep = is_positive(x[i])
             mask[i] = keep
             y[i] = scale_unless(keep, x[i], slope)
@@ -142,9 +152,11 @@ cdef void backward_loop(const value_t* grad, npy_intp sg,
                         const npy_bool* mask, npy_intp sm,
                         value_t* grad_in, npy_intp sgi,
                         npy_intp n, double slope) noexcept nogil:
-    cdef npy_intp i
+    cdef npy_intp i, done = 0
     if sg == 1 and sm == 1 and sgi == 1:
-        for i in range(n):
+        if value_t is npy_uint16:
+            done = leaky_half_backward_blocks(grad, mask, grad_in, n, <float>slope)
+        for i in range(done, n):
             grad_in[i] = scale_unless(mask[i] != 0, grad[i], slope)
     else:
         for i in range(n):
