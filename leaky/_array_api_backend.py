@@ -24,9 +24,9 @@ def _namespace(*arrays):
         raise TypeError(f"operands come from different array libraries ({kinds}): {exc}") from None
 
 
-def _as_result_dtype(xp, x, what):
+def _as_result_dtype(xp, x, slope, what):
     """``x`` converted to its result dtype (bool/int promote), and that name."""
-    name = _contract.result_dtype_name(_contract.dtype_name(x.dtype), what)
+    name = _contract.checked_result_name(x.dtype, slope, what)
     if _contract.dtype_name(x.dtype) != name:
         x = xp.astype(x, getattr(xp, name))
     return x, name
@@ -55,8 +55,7 @@ _QUIET = dict(over="ignore", under="ignore", invalid="ignore")
 
 
 def _leaky(xp, x, slope, what="x"):
-    x, name = _as_result_dtype(xp, x, what)
-    _contract.slope_for_dtype(slope, name)
+    x, name = _as_result_dtype(xp, x, slope, what)
     keep = x > 0
     with np.errstate(**_QUIET):
         return xp.where(keep, x, _times_slope(xp, x, slope, name)), keep
@@ -82,8 +81,7 @@ def backward(grad, mask, slope, out=None):
     xp = _namespace(grad, mask)
     _contract.check_mask(mask, grad.shape)
     out = _contract.split_single_out(out)
-    grad, name = _as_result_dtype(xp, grad, "grad_output")
-    _contract.slope_for_dtype(slope, name)
+    grad, name = _as_result_dtype(xp, grad, slope, "grad_output")
     with np.errstate(**_QUIET):
         grad_in = xp.where(mask, grad, _times_slope(xp, grad, slope, name))
     return _deliver(xp, grad_in, out, "out")

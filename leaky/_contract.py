@@ -27,6 +27,7 @@ __all__ = [
     "check_mask",
     "check_out",
     "check_same_shape",
+    "checked_result_name",
     "refuse_out",
     "compute_dtype",
     "compute_dtype_name",
@@ -148,6 +149,16 @@ def result_dtype_name(name, what="x"):
     else:
         reason = "expected a real floating, integer or bool array"
     raise TypeError(f"leaky_relu got {what} with unsupported dtype {name}: {reason}")
+
+
+def checked_result_name(dtype, slope, what="x"):
+    """The result dtype name for an input of ``dtype`` (any library's),
+    after checking that the validated ``slope`` fits its compute dtype.
+
+    The one sequence every backend runs before touching data."""
+    name = result_dtype_name(dtype_name(dtype), what)
+    slope_for_dtype(slope, name)
+    return name
 
 
 _RESULT_DTYPE_CACHE = {}

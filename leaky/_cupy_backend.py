@@ -29,9 +29,7 @@ def _slope_scalar(slope, dtype):
 
 
 def _result_dtype(x, slope, what="x"):
-    dtype = np.dtype(_contract.result_dtype_name(x.dtype.name, what))
-    _contract.slope_for_dtype(slope, dtype)
-    return dtype
+    return np.dtype(_contract.checked_result_name(x.dtype, slope, what))
 
 
 def _detach_input(arr, outputs):

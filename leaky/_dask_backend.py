@@ -20,9 +20,7 @@ __all__ = ["forward", "forward_with_mask", "backward"]
 
 
 def _result_dtype(x, slope, what="x"):
-    name = _contract.result_dtype_name(_contract.dtype_name(x.dtype), what)
-    _contract.slope_for_dtype(slope, name)
-    return np.dtype(name)
+    return np.dtype(_contract.checked_result_name(x.dtype, slope, what))
 
 
 def _lazy(func, arrays, slope, dtype):

@@ -2,7 +2,8 @@
 
 * CPU tensors of a dtype NumPy has go zero-copy to the Cython kernels
   (``Tensor.numpy()`` shares memory, whatever the strides) and come back
-  zero-copy: the result tensor is allocated by torch and written in place.
+  zero-copy: the result is allocated by NumPy and wrapped by
+  ``torch.from_numpy``.
 * CUDA tensors of float16/32/64 go zero-copy through DLPack to the CuPy
   kernels when CuPy is installed, on torch's current stream.
 * Other tensors (bfloat16, CUDA without CuPy, ...) use torch's own kernels,
@@ -26,17 +27,8 @@ _NUMPY_DTYPES = {torch.float16, torch.float32, torch.float64, torch.bool,
                  torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64}
 
 
-_RESULT_DTYPE = {}  # torch dtype -> (result torch dtype, its name), filled on use
-
-
 def _result_dtype(t, slope, what="x"):
-    try:
-        dtype, name = _RESULT_DTYPE[t.dtype]
-    except KeyError:
-        name = _contract.result_dtype_name(_contract.dtype_name(t.dtype), what)
-        dtype, name = _RESULT_DTYPE[t.dtype] = getattr(torch, name), name
-    _contract.slope_for_dtype(slope, name)
-    return dtype
+    return getattr(torch, _contract.checked_result_name(t.dtype, slope, what))
 
 
 def _on_kernels(*tensors):
@@ -70,7 +62,7 @@ def _records_grad(*tensors):
     return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
-_CUDA_DTYPES = {torch.float16, torch.float32, torch.float64, torch.bool}
+_CUDA_DTYPES = frozenset(_NUMPY_DTYPE_OF)  # the dtypes the CuPy kernels take
 
 
 def _cupy_backend_for(*tensors):
