@@ -5,12 +5,13 @@ import numpy as np
 from . import _contract
 from . import _dispatch
 from ._cpu import kernels as _kernels
-from ._contract import DEFAULT_SLOPE
+from ._contract import DEFAULT_SLOPE, ufunc_keywords as _ufunc_keywords
 
 __all__ = ["leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward"]
 
 
-def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
+def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
+               casting="same_kind", order="K", dtype=None, subok=True):
     r"""Leaky ReLU, elementwise: ``x if x > 0 else negative_slope * x``.
 
     .. math::
@@ -32,9 +33,16 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
         Slope for ``x <= 0``; any finite real number.  Default 0.01.  It is
         cast to the precision ``x`` is computed in and never upcasts ``x``.
     out : ndarray or tuple of one ndarray, optional
-        Where to write the result: exactly the result's shape and dtype, and
-        writeable.  ``out=x`` computes in place; any other overlap with ``x``
-        is handled as if ``x`` had been read first.
+        Where to write the result, with NumPy's rules: writeable, of the
+        result's shape, and the result is cast into it under ``casting``.
+        ``out=x`` computes in place; any other overlap with ``x``, even an
+        ``out`` that overlaps itself, is handled as if ``x`` had been read
+        first.
+    where, casting, order, dtype, subok : optional
+        NumPy's ufunc keywords, with NumPy's meaning (:doc:`/ufuncs`).  They
+        apply to NumPy arrays and to objects that implement
+        ``__array_ufunc__``; other array libraries refuse them
+        (``TypeError``).
 
     Returns
     -------
@@ -45,11 +53,14 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
     Raises
     ------
     TypeError
-        If ``x`` is complex, object, string or ``None``; if ``negative_slope``
-        is not a real number; if ``out`` is not an array of the result dtype.
+        If ``x`` has a dtype outside the contract (complex, object, string,
+        float8, longdouble, ...; the message names it); if
+        ``negative_slope`` is not a real number; if the result cannot be
+        cast into ``out`` under ``casting``; if ufunc keywords are given for
+        an array library other than NumPy.
     ValueError
-        If ``negative_slope`` is NaN or infinite, or ``out`` has the wrong
-        shape or is read-only.
+        If ``negative_slope`` is NaN, infinite or an array with dimensions,
+        or ``out`` has the wrong shape or is read-only.
 
     See Also
     --------
@@ -73,15 +84,18 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
     >>> leaky.leaky_relu(-4, negative_slope=-0.5)  # slopes < 0 are fine
     np.float64(2.0)
     """
-    if out is None and type(x) is np.ndarray and type(negative_slope) is float:
+    keywords = _ufunc_keywords(where, casting, order, dtype, subok)
+    if out is None and type(x) is np.ndarray and type(negative_slope) is float \
+            and not keywords:
         y = _kernels.forward_new(x, negative_slope)  # None: not a plain case
         if y is not None:
             return y
     slope = _contract.validate_slope(negative_slope)
-    return _dispatch.backend_for(x).forward(x, slope, out)
+    return _dispatch.backend_for(x).forward(x, slope, out, **keywords)
 
 
-def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
+def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
+                         casting="same_kind", order="K", dtype=None, subok=True):
     """Leaky ReLU and its gradient mask ``x > 0``, in one pass.
 
     The mask is all the backward pass needs: one byte per element instead of
@@ -96,6 +110,11 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
     out : tuple of (ndarray or None, ndarray or None), optional
         ``(y_out, mask_out)``.  Either may be ``None`` to allocate it.
         ``mask_out`` must be a bool array of ``x``'s shape.
+    where, casting, order, dtype, subok : optional
+        NumPy's ufunc keywords, with NumPy's meaning (:doc:`/ufuncs`).  They
+        apply to NumPy arrays and to objects that implement
+        ``__array_ufunc__``; other array libraries refuse them
+        (``TypeError``).
 
     Returns
     -------
@@ -107,8 +126,7 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
     Raises
     ------
     TypeError, ValueError
-        As :func:`leaky_relu`; also if ``out`` is not a 2-tuple, or its two
-        arrays overlap.
+        As :func:`leaky_relu`; also if ``out`` is not a 2-tuple.
 
     See Also
     --------
@@ -124,11 +142,14 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None):
     >>> mask
     array([False, False,  True])
     """
+    keywords = _ufunc_keywords(where, casting, order, dtype, subok)
     slope = _contract.validate_slope(negative_slope)
-    return _dispatch.backend_for(x).forward_with_mask(x, slope, out)
+    return _dispatch.backend_for(x).forward_with_mask(x, slope, out, **keywords)
 
 
-def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, out=None):
+def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, out=None,
+                        where=True, casting="same_kind", order="K", dtype=None,
+                        subok=True):
     """Gradient of Leaky ReLU: ``grad_output if mask else grad_output * s``.
 
     With ``mask = x > 0`` from :func:`leaky_relu_with_mask`, this is the
@@ -147,6 +168,11 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
     out : ndarray, optional
         Where to write the result, as for :func:`leaky_relu`;
         ``out=grad_output`` works in place.
+    where, casting, order, dtype, subok : optional
+        NumPy's ufunc keywords, with NumPy's meaning (:doc:`/ufuncs`).  They
+        apply to NumPy arrays and to objects that implement
+        ``__array_ufunc__``; other array libraries refuse them
+        (``TypeError``).
 
     Returns
     -------
@@ -170,6 +196,7 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
     >>> leaky.leaky_relu_backward(np.ones(3), mask, 0.1)
     array([0.1, 0.1, 1. ])
     """
+    keywords = _ufunc_keywords(where, casting, order, dtype, subok)
     slope = _contract.validate_slope(negative_slope)
     backend = _dispatch.backend_for_pair(grad_output, mask)
-    return backend.backward(grad_output, mask, slope, out)
+    return backend.backward(grad_output, mask, slope, out, **keywords)

@@ -8,7 +8,12 @@ calls these helpers, so a rule changes in exactly one place:
 * :func:`result_dtype` -- which dtype the output has (``x`` alone decides);
 * :func:`check_out` and :func:`check_mask` -- what ``out=`` and a gradient
   mask must look like;
-* :func:`split_out_pair` -- how the two-output ``out=`` tuple is spelled.
+* :func:`split_out_pair` -- how the two-output ``out=`` tuple is spelled;
+* :func:`check_ufunc_dtypes` -- which operand dtypes leaky's NumPy ufuncs
+  take (NumPy's own type resolution does the rest);
+* :func:`ufunc_keywords` and :func:`refuse_ufunc_keywords` -- NumPy's ufunc
+  keywords (``where=``, ``casting=``, ...), which only NumPy-aware operands
+  take.
 
 Nothing here touches array data, so a failed check can never leave anything
 half-written.
@@ -27,8 +32,10 @@ __all__ = [
     "check_mask",
     "check_out",
     "check_same_shape",
+    "check_ufunc_dtypes",
     "checked_result_name",
     "refuse_out",
+    "refuse_ufunc_keywords",
     "compute_dtype",
     "compute_dtype_name",
     "dtype_name",
@@ -37,6 +44,7 @@ __all__ = [
     "slope_for_dtype",
     "split_out_pair",
     "split_single_out",
+    "ufunc_keywords",
     "validate_slope",
 ]
 
@@ -72,18 +80,33 @@ def dtype_name(dtype):
 def validate_slope(negative_slope):
     """Return ``negative_slope`` as a Python float, or raise.
 
-    A slope is any finite real number: a Python ``int`` or ``float``, or a
-    NumPy integer or floating scalar.  Zero, negative slopes and slopes above
-    one are all valid; ``bool`` is not a slope.
+    A slope is any finite real number: a Python ``int`` or ``float``, a
+    NumPy integer or floating scalar, or a 0-d array of one (as
+    ``xarray.apply_ufunc`` passes it).  Zero, negative slopes and slopes
+    above one are all valid; ``bool`` is not a slope.  One slope serves every
+    element, so an array with dimensions is refused: it would also decide the
+    result's shape, which ``x`` alone decides.
 
     Raises
     ------
     TypeError
         If ``negative_slope`` is not a real number.
     ValueError
-        If it is NaN or infinite.
+        If it is NaN or infinite, or an array with one or more dimensions.
     """
     if type(negative_slope) is not float:
+        shape = getattr(negative_slope, "shape", None)
+        if shape is not None and not isinstance(negative_slope, np.generic):
+            if len(shape) != 0:
+                raise ValueError(
+                    "negative_slope must be one number (a scalar or a 0-d array), "
+                    f"got an array of shape {tuple(shape)}")
+            if dtype_name(negative_slope.dtype) == "bool":
+                negative_slope = bool(negative_slope)  # refused below
+            elif isinstance(negative_slope, np.ndarray):
+                negative_slope = negative_slope[()]
+            else:  # a 0-d array of another library
+                negative_slope = float(negative_slope)
         if (isinstance(negative_slope, (bool, np.bool_))
                 or not isinstance(negative_slope, numbers.Real)):
             raise TypeError(
@@ -139,7 +162,8 @@ def result_dtype_name(name, what="x"):
     if name == "bool":
         return _FLOAT_FOR_BITS[8]
     bits = name.removeprefix("u").removeprefix("int")
-    if name.removeprefix("u").startswith("int") and bits.isdigit():
+    if name.removeprefix("u").startswith("int") and bits.isdigit() \
+            and int(bits) in _FLOAT_FOR_BITS:
         return _FLOAT_FOR_BITS[int(bits)]
     if name.startswith("complex"):
         reason = ("complex numbers have no order, so 'x > 0' is undefined; "
@@ -211,16 +235,59 @@ def check_out(out, shape, dtype, name="out", array_type=np.ndarray):
     return out
 
 
-def check_mask(mask, grad_shape):
-    """A gradient mask must be a bool array of the gradient's shape."""
+def check_mask_dtype(dtype):
+    """A gradient mask is bool: ``x > 0`` as leaky_relu_with_mask returns it."""
     # By identity and name: comparing another library's dtype with a NumPy
     # dtype is not defined by the array API (array-api-strict warns).
-    if mask.dtype is not BOOL and dtype_name(mask.dtype) != "bool":
+    if dtype is not BOOL and dtype_name(dtype) != "bool":
         raise TypeError(
             f"mask must be a bool array (x > 0, as leaky_relu_with_mask "
-            f"returns it), got dtype {dtype_name(mask.dtype)}")
+            f"returns it), got dtype {dtype_name(dtype)}")
+
+
+def check_mask(mask, grad_shape):
+    """A gradient mask must be a bool array of the gradient's shape."""
+    check_mask_dtype(mask.dtype)
     check_same_shape(grad_shape, mask.shape, "grad_output", "mask")
     return mask
+
+
+def check_slope_dtype(dtype):
+    """A slope operand of a ufunc: a real number's dtype, never bool."""
+    name = dtype_name(dtype)
+    if name == "bool":
+        raise TypeError("negative_slope must be a real number (int or float), "
+                        "got an operand of dtype bool")
+    result_dtype_name(name, "negative_slope")  # raises for the rest
+
+
+# The operands of leaky's ufuncs (leaky.ufuncs), by ufunc name, in order.
+_UFUNC_INPUTS = {
+    "leaky_relu": ("x", "negative_slope"),
+    "leaky_relu_with_mask": ("x", "negative_slope"),
+    "leaky_relu_backward": ("grad_output", "mask", "negative_slope"),
+}
+
+
+def check_ufunc_dtypes(ufunc, dtypes):
+    """Refuse input dtypes of a leaky ufunc that the contract does not take.
+
+    NumPy's type resolution would otherwise cast such a dtype into a loop
+    whenever the cast counts as safe (float8 into the float16 loop, say).
+    Called by the ufuncs' type resolver, before anything is written.
+
+    Raises
+    ------
+    TypeError
+        Naming the operand and its dtype.
+    """
+    for role, dtype in zip(_UFUNC_INPUTS[ufunc.__name__], dtypes):
+        if role == "mask":
+            check_mask_dtype(dtype)
+        elif role == "negative_slope":
+            check_slope_dtype(dtype)
+        else:
+            result_dtype_name(dtype_name(dtype), role)
 
 
 def split_out_pair(out):
@@ -241,6 +308,37 @@ def refuse_out(out, library):
     if out is not None:
         raise TypeError(f"out= is not supported for {library} arrays; "
                         "use the returned array instead")
+
+
+_UFUNC_DEFAULTS = {"where": True, "casting": "same_kind", "order": "K",
+                   "dtype": None, "subok": True}
+
+
+_NO_KEYWORDS = {}
+
+
+def ufunc_keywords(where, casting, order, dtype, subok):
+    """The NumPy ufunc keywords a call sets to other than NumPy's defaults.
+
+    Returns an empty dict (shared: never modify it) in the common case."""
+    if (where is True and dtype is None and subok is True
+            and casting == "same_kind" and order == "K"):
+        return _NO_KEYWORDS
+    given = {"where": where, "casting": casting, "order": order,
+             "dtype": dtype, "subok": subok}
+    return {key: value for key, value in given.items()
+            if value is not _UFUNC_DEFAULTS[key] and not (
+                isinstance(value, str) and value == _UFUNC_DEFAULTS[key])}
+
+
+def refuse_ufunc_keywords(keywords, array):
+    """NumPy's ufunc keywords mean nothing to other array libraries."""
+    if keywords:
+        names = ", ".join(f"{key}=" for key in keywords)
+        library = type(array).__module__.split(".")[0]
+        raise TypeError(
+            f"{names} only apply to NumPy arrays and objects that implement "
+            f"__array_ufunc__, not to {library} arrays ({type(array).__name__})")
 
 
 def split_single_out(out):

@@ -29,7 +29,8 @@ def _lazy(func, arrays, slope, dtype):
                          token=func.__name__)
 
 
-def forward(x, slope, out=None):
+def forward(x, slope, out=None, **keywords):
+    _contract.refuse_ufunc_keywords(keywords, x)
     _contract.refuse_out(out, "Dask")
     return _lazy(_api.leaky_relu, (x,), slope, _result_dtype(x, slope))
 
@@ -38,7 +39,8 @@ def _chunk_with_mask(block, slope):
     return _api.leaky_relu_with_mask(block, slope)
 
 
-def forward_with_mask(x, slope, out=None):
+def forward_with_mask(x, slope, out=None, **keywords):
+    _contract.refuse_ufunc_keywords(keywords, x)
     _contract.refuse_out(out, "Dask")
     dtype = _result_dtype(x, slope)
     pairs = da.map_blocks(_chunk_with_mask, x, slope, dtype=object,
@@ -51,7 +53,8 @@ def forward_with_mask(x, slope, out=None):
     return y, mask
 
 
-def backward(grad, mask, slope, out=None):
+def backward(grad, mask, slope, out=None, **keywords):
+    _contract.refuse_ufunc_keywords(keywords, grad)
     _contract.refuse_out(out, "Dask")
     _contract.check_mask(mask, grad.shape)
     mask = mask.rechunk(grad.chunks)  # the gradient's chunks decide

@@ -1,162 +1,76 @@
-"""The NumPy backend: validated arrays in, Cython kernels, arrays out.
+"""The NumPy backend: leaky's ufuncs (:mod:`leaky.ufuncs`).
 
-This module turns a call into kernel operands and nothing else: the rules
-(slope, dtype, ``out=``, mask) come from :mod:`leaky._contract`, the loops
-from the compiled ``_kernels`` module.  It takes care of what the kernels
-assume:
+NumPy arrays, NumPy and Python scalars, lists, and any object that
+implements ``__array_ufunc__`` (pandas, xarray, ``numpy.ma``) come here, and
+NumPy's ufunc machinery does everything it does for ``np.multiply``:
+broadcasting, overlap between inputs and outputs, casting into ``out``,
+``where=``, layout, scalar results, and handing the call to a container's
+``__array_ufunc__`` so that it keeps its type and metadata.
 
-* operands are native-endian, aligned, of a kernel dtype (float16/32/64);
-  other inputs (integers, bool, byte-swapped or unaligned arrays) are
-  converted straight into the output buffer, which is then computed in place,
-  so no temporary is made;
-* the output follows the input's memory layout (``order='K'``);
-* an input that overlaps an output in any way other than being the very same
-  view is copied first, so the result is as if the input had been read
-  before anything was written (NumPy's rule).
+What stays here is what only leaky knows:
+
+* a slope too large for the float32 arithmetic of a float16/bfloat16/float32
+  result is refused (the ufunc takes the slope as float64);
+* backward's mask must have the gradient's exact shape (a ufunc would
+  broadcast it);
+* a container whose ``__array_ufunc__`` takes only single-output ufuncs
+  (a dask array inside xarray) gets forward+mask as two single-output
+  ufuncs, so it stays lazy.
 """
 
 import numpy as np
 
 from . import _contract
-from ._cpu import kernels as _kernels
+from . import ufuncs as _ufuncs
 
-__all__ = ["as_array", "forward", "forward_with_mask", "backward", "compute_forward",
-           "compute_forward_with_mask", "compute_backward"]
+__all__ = ["forward", "forward_with_mask", "backward"]
 
-
-def as_array(x, name="x"):
-    """``x`` as an ndarray, refusing what NumPy can only hold as objects."""
-    if type(x) is np.ndarray:
-        return x
-    arr = np.asarray(x)
-    if arr.dtype.kind in "OSUVMm":
-        raise TypeError(
-            f"leaky_relu got {name} of type {type(x).__name__} with dtype "
-            f"{arr.dtype}; expected a real floating, integer or bool array")
-    return arr
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _is_kernel_ready(arr):
-    """Whether ``arr`` can be handed to the kernels as it is."""
-    return arr.dtype in _contract.KERNEL_DTYPES and arr.dtype.isnative and arr.flags.aligned
+def _check_slope_fits(x, slope, keywords):
+    """Refuse a slope that would overflow the result's compute dtype."""
+    if abs(slope) <= _FLOAT32_MAX:
+        return  # fits every compute dtype
+    dtype = keywords.get("dtype")
+    if dtype is None:
+        dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(x).dtype
+    # Every operation's result dtype is the forward's for the same values.
+    loop = _ufuncs.leaky_relu.resolve_dtypes((np.dtype(dtype), np.dtype(np.float64), None))
+    _contract.slope_for_dtype(slope, loop[-1])
 
 
-def _same_view(a, b):
-    """Exactly the same elements in the same order: safe to compute in place."""
-    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-            and a.strides == b.strides and a.shape == b.shape)
+def forward(x, slope, out=None, **keywords):
+    """Leaky ReLU of ``x``; ``slope`` is already validated."""
+    _check_slope_fits(x, slope, keywords)
+    return _ufuncs.leaky_relu(x, slope, out=out, **keywords)
 
 
-def _detach_input(arr, outputs, may_overlap=True):
-    """``arr``, or a copy of it if it overlaps an output other than in place."""
-    if not may_overlap:
-        return arr
-    for out in outputs:
-        if np.may_share_memory(arr, out) and not (
-                arr.dtype == out.dtype and _same_view(arr, out)):
-            return arr.copy(order="K")
-    return arr
+def _refused_by_container(exc):
+    """NumPy's error when every ``__array_ufunc__`` returned NotImplemented."""
+    return "returned NotImplemented from __array_ufunc__" in str(exc)
 
 
-def _check_outputs_disjoint(a, b):
-    if np.may_share_memory(a, b):
-        raise ValueError("the two arrays in out must not overlap")
+def forward_with_mask(x, slope, out=None, **keywords):
+    """Leaky ReLU and the gradient mask ``x > 0``, in one pass."""
+    _check_slope_fits(x, slope, keywords)
+    if out is not None:
+        return _ufuncs.leaky_relu_with_mask(x, slope, out=out, **keywords)
+    try:
+        return _ufuncs.leaky_relu_with_mask(x, slope, **keywords)
+    except TypeError as exc:
+        # Dask (say, under an xarray DataArray) runs single-output ufuncs
+        # lazily but refuses any other multi-output one: give it two.
+        if type(x) is np.ndarray or not _refused_by_container(exc):
+            raise
+    return (_ufuncs.leaky_relu(x, slope, **keywords),
+            np.greater(x, 0, **{k: v for k, v in keywords.items() if k != "dtype"}))
 
 
-def _output(out, like, dtype, name):
-    """The validated ``out`` array, or a new one laid out like ``like``."""
-    if out is None:
-        return np.empty_like(like, dtype=dtype)
-    return _contract.check_out(out, like.shape, dtype, name)
-
-
-def _kernel_output(out):
-    """An aligned array the kernel may write, standing in for ``out``."""
-    return out if out.flags.aligned else np.empty_like(out)
-
-
-def _values_in(arr, target):
-    """``arr`` ready for the kernel, converting into ``target`` if needed."""
-    if _is_kernel_ready(arr):
-        return arr
-    np.copyto(target, arr, casting="unsafe")
-    return target
-
-
-def _scalar_or_array(result, x, out):
-    """A NumPy scalar for a 0-d input without ``out``, as ufuncs return."""
-    if out is None and x.ndim == 0:
-        return result[()]
-    return result
-
-
-# ------------------------------------------------- validated operands in --
-# These write into outputs that the caller has already validated (the
-# torch backend calls them on zero-copy views of its tensors).
-
-def compute_forward(x, y, slope, may_overlap=True):
-    """Write Leaky ReLU of ``x`` into ``y``."""
-    target = _kernel_output(y)
-    values = _values_in(_detach_input(x, (target,), may_overlap), target)
-    _kernels.forward(values, target, slope)
-    if target is not y:
-        np.copyto(y, target)
-
-
-def compute_forward_with_mask(x, y, mask, slope, may_overlap=True):
-    """Write Leaky ReLU of ``x`` into ``y`` and ``x > 0`` into ``mask``."""
-    target = _kernel_output(y)
-    values = _values_in(_detach_input(x, (target, mask), may_overlap), target)
-    _kernels.forward_with_mask(values, target, mask, slope)
-    if target is not y:
-        np.copyto(y, target)
-
-
-def compute_backward(grad, mask, grad_in, slope, may_overlap=True):
-    """Write ``grad if mask else grad * slope`` into ``grad_in``."""
-    target = _kernel_output(grad_in)
-    mask = _detach_input(mask, (target,), may_overlap)
-    values = _values_in(_detach_input(grad, (target,), may_overlap), target)
-    _kernels.backward(values, mask, target, slope)
-    if target is not grad_in:
-        np.copyto(grad_in, target)
-
-
-# ------------------------------------------------------------ entry points --
-
-def forward(x, slope, out=None):
-    """Leaky ReLU of a NumPy array ``x``; ``slope`` is already validated."""
-    x = as_array(x)
-    dtype = _contract.result_dtype(x.dtype)
-    _contract.slope_for_dtype(slope, dtype)
-    out = _contract.split_single_out(out)
-    y = _output(out, x, dtype, "out")
-    compute_forward(x, y, slope, may_overlap=out is not None)
-    return _scalar_or_array(y, x, out)
-
-
-def forward_with_mask(x, slope, out=None):
-    """Leaky ReLU and the gradient mask ``x > 0`` of a NumPy array ``x``."""
-    x = as_array(x)
-    dtype = _contract.result_dtype(x.dtype)
-    _contract.slope_for_dtype(slope, dtype)
-    y_out, mask_out = _contract.split_out_pair(out)
-    y = _output(y_out, x, dtype, "out[0]")
-    mask = _output(mask_out, x, _contract.BOOL, "out[1]")
-    _check_outputs_disjoint(y, mask)
-    compute_forward_with_mask(x, y, mask, slope, may_overlap=out is not None)
-    if out is None and x.ndim == 0:
-        return y[()], mask[()]
-    return y, mask
-
-
-def backward(grad, mask, slope, out=None):
-    """``grad if mask else grad * slope`` for NumPy arrays."""
-    grad, mask = as_array(grad, "grad_output"), as_array(mask, "mask")
-    dtype = _contract.result_dtype(grad.dtype, what="grad_output")
-    _contract.slope_for_dtype(slope, dtype)
-    _contract.check_mask(mask, grad.shape)
-    out = _contract.split_single_out(out)
-    grad_in = _output(out, grad, dtype, "out")
-    compute_backward(grad, mask, grad_in, slope, may_overlap=out is not None)
-    return _scalar_or_array(grad_in, grad, out)
+def backward(grad, mask, slope, out=None, **keywords):
+    """``grad if mask else grad * slope``."""
+    _contract.check_same_shape(np.shape(grad), np.shape(mask), "grad_output", "mask")
+    _check_slope_fits(grad, slope, keywords)
+    return _ufuncs.leaky_relu_backward(grad, mask, slope, out=out, **keywords)

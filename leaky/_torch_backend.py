@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from . import _contract
-from . import _numpy_backend
+from . import ufuncs
 
 __all__ = ["forward", "forward_with_mask", "backward", "LeakyReLUFunction"]
 
@@ -92,17 +92,14 @@ def _as_numpy(t):
 
 # ------------------------------------------------------------ without grad --
 
-def _plain_forward(x, slope, y, mask, fresh=False):
-    """Write Leaky ReLU of ``x`` into ``y`` (and ``x > 0`` into ``mask``);
-    ``fresh``: the outputs were just allocated, so they cannot overlap ``x``."""
+def _plain_forward(x, slope, y, mask):
+    """Write Leaky ReLU of ``x`` into ``y`` (and ``x > 0`` into ``mask``)."""
     if _on_kernels(x, y) and (mask is None or _on_kernels(mask)):
         if mask is None:
-            _numpy_backend.compute_forward(_as_numpy(x), _as_numpy(y), slope,
-                                           may_overlap=not fresh)
+            ufuncs.leaky_relu(_as_numpy(x), slope, out=_as_numpy(y))
         else:
-            _numpy_backend.compute_forward_with_mask(_as_numpy(x), _as_numpy(y),
-                                                     _as_numpy(mask), slope,
-                                                     may_overlap=not fresh)
+            ufuncs.leaky_relu_with_mask(_as_numpy(x), slope,
+                                        out=(_as_numpy(y), _as_numpy(mask)))
         return
     gpu = _cupy_backend_for(x, y) if mask is None else _cupy_backend_for(x, y, mask)
     if gpu is not None:
@@ -120,8 +117,8 @@ def _plain_forward(x, slope, y, mask, fresh=False):
 
 def _plain_backward(grad, mask, slope, grad_in):
     if _on_kernels(grad, mask, grad_in):
-        _numpy_backend.compute_backward(_as_numpy(grad), _as_numpy(mask),
-                                        _as_numpy(grad_in), slope)
+        ufuncs.leaky_relu_backward(_as_numpy(grad), _as_numpy(mask), slope,
+                                   out=_as_numpy(grad_in))
         return
     gpu = _cupy_backend_for(grad, mask, grad_in)
     if gpu is not None:
@@ -141,7 +138,7 @@ class LeakyReLUFunction(torch.autograd.Function):
     def forward(ctx, x, slope):
         y = _new_output(x, x.dtype)
         mask = _new_output(x, torch.bool)
-        _plain_forward(x, slope, y, mask, fresh=True)
+        _plain_forward(x, slope, y, mask)
         ctx.save_for_backward(mask)
         ctx.slope = slope
         ctx.mark_non_differentiable(mask)
@@ -173,28 +170,31 @@ class LeakyReLUBackwardFunction(torch.autograd.Function):
 
 # ------------------------------------------------------------ entry points --
 
-def forward(x, slope, out=None):
+def forward(x, slope, out=None, **keywords):
+    _contract.refuse_ufunc_keywords(keywords, x)
     dtype = _result_dtype(x, slope)
     out = _contract.split_single_out(out)
     if out is None and _records_grad(x):
         return LeakyReLUFunction.apply(x, slope)[0]
     y = _output(out, x, dtype, "out")
-    _plain_forward(x, slope, y, None, fresh=out is None)
+    _plain_forward(x, slope, y, None)
     return y
 
 
-def forward_with_mask(x, slope, out=None):
+def forward_with_mask(x, slope, out=None, **keywords):
+    _contract.refuse_ufunc_keywords(keywords, x)
     dtype = _result_dtype(x, slope)
     y_out, mask_out = _contract.split_out_pair(out)
     if y_out is None and mask_out is None and _records_grad(x):
         return LeakyReLUFunction.apply(x, slope)
     y = _output(y_out, x, dtype, "out[0]")
     mask = _output(mask_out, x, torch.bool, "out[1]")
-    _plain_forward(x, slope, y, mask, fresh=y_out is None and mask_out is None)
+    _plain_forward(x, slope, y, mask)
     return y, mask
 
 
-def backward(grad, mask, slope, out=None):
+def backward(grad, mask, slope, out=None, **keywords):
+    _contract.refuse_ufunc_keywords(keywords, grad)
     dtype = _result_dtype(grad, slope, "grad_output")
     _contract.check_mask(mask, grad.shape)
     out = _contract.split_single_out(out)

@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Leaky ReLU kernels: forward, forward+mask and backward.
+"""Leaky ReLU kernels, registered as three NumPy ufuncs.
 
 Layout of this file, from the innermost piece out:
 
@@ -7,34 +7,36 @@ Layout of this file, from the innermost piece out:
    bitwise twin for strided loops): the whole contract for one element,
    written once over the fused ``value_t``.
 2. Loops (``forward_loop``, ``forward_mask_loop``, ``backward_loop``): one
-   1-D loop per operation, NumPy-ufunc style, with strides counted in
-   elements.  The unit-stride branch is a flat loop the compiler vectorizes;
-   the other branch serves any stride, including negative and zero ones.
-3. Drivers: ``run_flat`` splits one contiguous range across OpenMP threads;
-   ``run_strided`` walks any N-D layout with NumPy's ``NpyIter`` (outer
-   dimensions in C, the innermost axis handed to the loop).
-4. Entry points (``forward``, ``forward_with_mask``, ``backward``).  They
-   assume the caller (``leaky/_contract.py``) already validated shapes, dtypes,
-   writeability and overlap; nothing in here raises after writing.
+   1-D loop per operation, with strides counted in elements.  The
+   unit-stride branch is a flat loop the compiler vectorizes; the other
+   branch serves any stride, including negative and zero ones.
+3. ``run_flat`` splits one contiguous range across OpenMP threads.
+4. ``ufunc_loop``: the inner loop NumPy calls, with NumPy's signature.
+   NumPy's ufunc machinery does everything around it: broadcasting,
+   overlap, casting, ``where=``, ``out=``, layout, scalar results and
+   ``__array_ufunc__``.  ``make_ufuncs`` registers the loops.
+5. ``forward_new``: a C fast path for ``leaky_relu(x)`` on a contiguous
+   array, with exactly the ufunc's result.
 
 Semantics: ``y = x if x > 0 else x * s``, computed as a select between two
 values that are both computed, so the loop has no branch.  float32 and
 float64 compute in their own precision with ``s`` cast to that dtype;
-float16 is loaded into float32, computed there and rounded once, exactly like
-PyTorch's CPU kernel.
+float16 and bfloat16 are loaded into float32, computed there and rounded
+once, exactly like PyTorch's CPU kernel.
 """
 
 cimport numpy as cnp
 from cython.parallel cimport prange
-from numpy cimport (
-    NpyIter, npy_bool, npy_intp, npy_uint16, npy_uint32, PyArrayObject,
-)
+from numpy cimport npy_bool, npy_intp, npy_uint16, PyArrayObject
 
 cnp.import_array()
+cnp.import_ufunc()
 
 cdef extern from "leaky_simd.h" nogil:
     float leaky_half_to_float(npy_uint16 bits)
     npy_uint16 leaky_float_to_half(float value)
+    float leaky_bfloat16_to_float(npy_uint16 bits)
+    npy_uint16 leaky_float_to_bfloat16(float value)
     int leaky_max_threads()
     int leaky_openmp_enabled()
     const char* LEAKY_HALF_CONVERSION
@@ -48,17 +50,38 @@ cdef extern from "leaky_simd.h" nogil:
     npy_intp leaky_half_backward_blocks(const npy_uint16* grad, const npy_bool* mask,
                                         npy_uint16* grad_in, npy_intp n, float slope)
 
+cdef extern from "leaky_ufunc.h":
+    ctypedef int (*leaky_type_resolver)(void* ufunc, int casting, PyArrayObject** operands,
+                                        void* type_tup, void** out_dtypes) except -1
+    leaky_type_resolver leaky_swap_type_resolver(object ufunc, leaky_type_resolver resolver)
+    ctypedef struct leaky_fp_flags:
+        pass
+    void leaky_save_fp_flags(leaky_fp_flags* flags) nogil
+    void leaky_restore_fp_flags(const leaky_fp_flags* flags) nogil
+
+
+cdef struct bfloat16_t:
+    npy_uint16 bits  # the top 16 bits of a float32
+
 
 ctypedef fused value_t:
     float
     double
     npy_uint16  # IEEE binary16, held as its bit pattern
+    bfloat16_t
 
 
 cdef enum Op:
     FORWARD
     FORWARD_MASK
     BACKWARD
+
+
+cdef enum Kind:  # the value dtypes, in the order of the ufuncs' loops
+    HALF
+    SINGLE
+    DOUBLE
+    BFLOAT16
 
 
 # Below this many elements a call stays on one thread: the cost of waking a
@@ -78,14 +101,20 @@ cdef inline bint is_positive(value_t x) noexcept nogil:
     """``x > 0``; False for NaN and for both zeros."""
     if value_t is npy_uint16:
         return leaky_half_to_float(x) > 0
+    elif value_t is bfloat16_t:
+        return leaky_bfloat16_to_float(x.bits) > 0
     else:
         return x > 0
 
 
 cdef inline value_t scaled(value_t v, double slope) noexcept nogil:
     """``v * slope`` in the compute precision, rounded once to ``value_t``."""
+    cdef bfloat16_t product
     if value_t is npy_uint16:
         return leaky_float_to_half(leaky_half_to_float(v) * <float>slope)
+    elif value_t is bfloat16_t:
+        product.bits = leaky_float_to_bfloat16(leaky_bfloat16_to_float(v.bits) * <float>slope)
+        return product
     elif value_t is float:
         return v * <float>slope
     else:
@@ -98,7 +127,11 @@ cdef inline value_t scale_unless(bint keep, value_t v, double slope) noexcept no
     Both arms are computed first, so the vectorizer turns the select into a
     blend (see the ``-fopt-info-vec`` report in docs/performance.rst)."""
     cdef value_t product = scaled(v, slope)
-    return v if keep else product
+    if value_t is bfloat16_t:  # select the bits: a struct select would not vectorize
+        product.bits = v.bits if keep else product.bits
+        return product
+    else:
+        return v if keep else product
 
 
 cdef inline value_t scale_unless_bitwise(bint keep, value_t v, double slope) noexcept nogil:
@@ -106,12 +139,16 @@ cdef inline value_t scale_unless_bitwise(bint keep, value_t v, double slope) noe
 
     There GCC would compile the select to a branch that mispredicts on
     random signs (about 4 ns an element); and/andnot/or has no branch."""
+    cdef value_t product = scaled(v, slope)
     if value_t is npy_uint16:
-        return leaky_select_half(keep, v, scaled(v, slope))
+        return leaky_select_half(keep, v, product)
+    elif value_t is bfloat16_t:
+        product.bits = leaky_select_half(keep, v.bits, product.bits)
+        return product
     elif value_t is float:
-        return leaky_select_float(keep, v, scaled(v, slope))
+        return leaky_select_float(keep, v, product)
     else:
-        return leaky_select_double(keep, v, scaled(v, slope))
+        return leaky_select_double(keep, v, product)
 
 
 # ------------------------------------------------------------------- loops --
@@ -185,17 +222,19 @@ cdef void run_typed_loop(Op op, value_t* dtype_tag, char** data,
                       <value_t*>data[2], byte_strides[2] // size, n, slope)
 
 
-cdef void run_loop(int typenum, Op op, char** data, const npy_intp* byte_strides,
+cdef void run_loop(Kind kind, Op op, char** data, const npy_intp* byte_strides,
                    npy_intp n, double slope) noexcept nogil:
-    if typenum == cnp.NPY_FLOAT32:
+    if kind == SINGLE:
         run_typed_loop(op, <float*>NULL, data, byte_strides, n, slope)
-    elif typenum == cnp.NPY_FLOAT64:
+    elif kind == DOUBLE:
         run_typed_loop(op, <double*>NULL, data, byte_strides, n, slope)
-    else:
+    elif kind == HALF:
         run_typed_loop(op, <npy_uint16*>NULL, data, byte_strides, n, slope)
+    else:
+        run_typed_loop(op, <bfloat16_t*>NULL, data, byte_strides, n, slope)
 
 
-# ----------------------------------------------------------------- drivers --
+# ----------------------------------------------------------------- threads --
 
 cdef int threads_for(npy_intp n) noexcept nogil:
     if n < parallel_min_elements:
@@ -203,72 +242,210 @@ cdef int threads_for(npy_intp n) noexcept nogil:
     return <int>min(<npy_intp>leaky_max_threads(), n // MIN_ELEMENTS_PER_THREAD)
 
 
-cdef void run_chunk(int typenum, Op op, int nop, char** data,
+cdef void run_chunk(Kind kind, Op op, int nop, char** data,
                     const npy_intp* byte_strides, npy_intp start, npy_intp stop,
                     double slope) noexcept nogil:
     cdef char* chunk_data[3]
     cdef int k
     for k in range(nop):
         chunk_data[k] = data[k] + start * byte_strides[k]
-    run_loop(typenum, op, chunk_data, byte_strides, stop - start, slope)
+    run_loop(kind, op, chunk_data, byte_strides, stop - start, slope)
 
 
-cdef void run_flat(int typenum, Op op, int nop, char** data,
+cdef void run_flat(Kind kind, Op op, int nop, char** data,
                    const npy_intp* byte_strides, npy_intp n,
                    double slope) noexcept nogil:
-    """All operands share one contiguous layout: one flat range of ``n``."""
+    """Every operand is one contiguous range of ``n`` elements."""
     cdef int nthreads = threads_for(n)
     cdef npy_intp chunk, start
     cdef int t
     if nthreads <= 1:
-        run_loop(typenum, op, data, byte_strides, n, slope)
+        run_loop(kind, op, data, byte_strides, n, slope)
         return
     chunk = (n + nthreads - 1) // nthreads
     chunk = (chunk + CHUNK_ALIGN - 1) // CHUNK_ALIGN * CHUNK_ALIGN
     for t in prange(nthreads, num_threads=nthreads, schedule='static'):
         start = t * chunk
         if start < n:
-            run_chunk(typenum, op, nop, data, byte_strides, start,
+            run_chunk(kind, op, nop, data, byte_strides, start,
                       min(start + chunk, n), slope)
 
 
-cdef int run_strided(int typenum, Op op, int nop, PyArrayObject** arrays,
-                     npy_uint32* op_flags, double slope) except -1:
-    """Any layout: NpyIter coalesces dimensions, picks the memory order of
-    the operands and hands the innermost axis to the loop."""
-    cdef npy_uint32 flags = (cnp.NPY_ITER_EXTERNAL_LOOP | cnp.NPY_ITER_ZEROSIZE_OK
-                             | cnp.NPY_ITER_REFS_OK)
-    cdef NpyIter* it = cnp.NpyIter_MultiNew(nop, arrays, flags, cnp.NPY_KEEPORDER,
-                                            cnp.NPY_NO_CASTING, op_flags, NULL)
-    cdef cnp.NpyIter_IterNextFunc iternext
-    cdef char** data
-    cdef npy_intp* byte_strides
-    cdef npy_intp* inner_size
-    try:
-        if cnp.NpyIter_GetIterSize(it) == 0:
-            return 0
-        iternext = cnp.NpyIter_GetIterNext(it, NULL)
-        if iternext == NULL:
-            return -1
-        data = cnp.NpyIter_GetDataPtrArray(it)
-        byte_strides = cnp.NpyIter_GetInnerStrideArray(it)
-        inner_size = cnp.NpyIter_GetInnerLoopSizePtr(it)
-        with nogil:
-            while True:
-                run_loop(typenum, op, data, byte_strides, inner_size[0], slope)
-                if not iternext(it):
-                    break
-    finally:
-        cnp.NpyIter_Deallocate(it)
-    return 0
+# ------------------------------------------------------------------ ufuncs --
 
+cdef struct LoopSpec:
+    Op op
+    Kind kind
+    int nop            # operands besides the slope: 2 or 3
+    int slope_at       # the slope's position among the ufunc's arguments
+    npy_intp itemsize[3]
+
+
+cdef void run_1d(const LoopSpec* spec, char** data, const npy_intp* byte_strides,
+                 npy_intp n, double slope) noexcept nogil:
+    """One 1-D range: contiguous ranges go to ``run_flat`` (threads)."""
+    cdef int k
+    for k in range(spec.nop):
+        if byte_strides[k] != spec.itemsize[k]:
+            run_loop(spec.kind, spec.op, data, byte_strides, n, slope)
+            return
+    run_flat(spec.kind, spec.op, spec.nop, data, byte_strides, n, slope)
+
+
+cdef void ufunc_loop(char** args, npy_intp* dimensions, npy_intp* steps,
+                     void* loop_data) noexcept nogil:
+    """The inner loop of all three ufuncs; ``loop_data`` says which.
+
+    NumPy passes the slope as an operand: with stride 0 (the usual case,
+    one slope for every element) the whole range runs as one loop; a
+    broadcast array of slopes runs element by element.
+    """
+    cdef const LoopSpec* spec = <const LoopSpec*>loop_data
+    cdef char* data[3]
+    cdef npy_intp byte_strides[3]
+    cdef npy_intp n = dimensions[0], i
+    cdef int k, j = 0
+    cdef leaky_fp_flags flags
+    for k in range(spec.nop + 1):  # the kernel's operands: all but the slope
+        if k != spec.slope_at:
+            data[j] = args[k]
+            byte_strides[j] = steps[k]
+            j += 1
+    cdef const char* slope = args[spec.slope_at]
+    cdef npy_intp slope_step = steps[spec.slope_at]
+    leaky_save_fp_flags(&flags)
+    if slope_step == 0:
+        run_1d(spec, data, byte_strides, n, (<const double*>slope)[0])
+    else:
+        for i in range(n):
+            run_loop(spec.kind, spec.op, data, byte_strides, 1,
+                     (<const double*>(slope + i * slope_step))[0])
+            for k in range(spec.nop):
+                data[k] += byte_strides[k]
+    leaky_restore_fp_flags(&flags)
+
+
+# One entry per (operation, value kind); NumPy keeps pointers to these.
+cdef LoopSpec loop_specs[3][4]
+# The loops' type signatures, in each ufunc's argument order.
+cdef char forward_types[12]
+cdef char forward_mask_types[16]
+cdef char backward_types[16]
+cdef cnp.PyUFuncGenericFunction loop_functions[3][3]
+cdef void* loop_data[3][3]
+cdef leaky_type_resolver numpy_type_resolver = NULL
+cdef object check_operand_dtypes = None
+
+
+cdef void fill_spec(Op op, Kind kind, int value_size, char value_type,
+                    char* types) noexcept:
+    """Fill ``loop_specs[op][kind]`` and, unless ``types`` is NULL, the
+    loop's type signature (in the ufunc's argument order)."""
+    cdef LoopSpec* spec = &loop_specs[<int>op][<int>kind]
+    spec.op, spec.kind = op, kind
+    spec.nop = 2 if op == FORWARD else 3
+    spec.slope_at = 2 if op == BACKWARD else 1
+    spec.itemsize[0] = value_size
+    if op == FORWARD:
+        spec.itemsize[1] = value_size
+    elif op == FORWARD_MASK:
+        spec.itemsize[1], spec.itemsize[2] = value_size, 1
+    else:
+        spec.itemsize[1], spec.itemsize[2] = 1, value_size
+    if types == NULL:
+        return
+    if op == FORWARD:
+        types[0], types[1], types[2] = value_type, cnp.NPY_DOUBLE, value_type
+    elif op == FORWARD_MASK:
+        types[0], types[1], types[2], types[3] = (
+            value_type, cnp.NPY_DOUBLE, value_type, cnp.NPY_BOOL)
+    else:
+        types[0], types[1], types[2], types[3] = (
+            value_type, cnp.NPY_BOOL, cnp.NPY_DOUBLE, value_type)
+
+
+cdef int checked_type_resolver(void* ufunc, int casting, PyArrayObject** operands,
+                               void* type_tup, void** out_dtypes) except -1:
+    """Refuse dtypes outside the contract, then let NumPy resolve.
+
+    NumPy calls this only when no loop matches the operands' dtypes exactly
+    (integers, Python scalars, float8, ...); ``check_operand_dtypes`` raises
+    a TypeError naming the dtype for what the contract refuses."""
+    check_operand_dtypes(<object>ufunc, [
+        (<object>operands[k]).dtype for k in range((<object>ufunc).nin)])
+    return numpy_type_resolver(ufunc, casting, operands, type_tup, out_dtypes)
+
+
+def make_ufuncs(check_dtypes, bfloat16_type_number, docs):
+    """Build the three ufuncs from this module's loops.
+
+    Parameters
+    ----------
+    check_dtypes : callable
+        ``check_dtypes(ufunc, input_dtypes)`` raises TypeError for dtypes
+        outside the contract (``leaky._contract.check_ufunc_dtypes``).
+    bfloat16_type_number : int or None
+        NumPy's type number of ``ml_dtypes.bfloat16``, to register its loops.
+    docs : dict
+        Docstrings by ufunc name.
+
+    Returns
+    -------
+    dict
+        ``{name: numpy.ufunc}``
+    """
+    global check_operand_dtypes, numpy_type_resolver
+    check_operand_dtypes = check_dtypes
+    cdef char* all_types[3]
+    all_types[0], all_types[1], all_types[2] = forward_types, forward_mask_types, backward_types
+    cdef int op, k, nargs, nin, nout
+    cdef char value_types[3]
+    cdef int value_sizes[3]
+    value_types[0], value_types[1], value_types[2] = cnp.NPY_FLOAT16, cnp.NPY_FLOAT32, cnp.NPY_FLOAT64
+    value_sizes[0], value_sizes[1], value_sizes[2] = 2, 4, 8
+    cdef int bf16_types[4]
+    names = ("leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward")
+    ufuncs = {}
+    for op in range(3):
+        nin = 3 if op == BACKWARD else 2
+        nout = 2 if op == FORWARD_MASK else 1
+        nargs = nin + nout
+        for k in range(3):
+            fill_spec(<Op>op, <Kind>k, value_sizes[k], value_types[k],
+                      all_types[op] + k * nargs)
+            loop_data[op][k] = &loop_specs[op][k]
+            loop_functions[op][k] = <cnp.PyUFuncGenericFunction>ufunc_loop
+        fill_spec(<Op>op, BFLOAT16, 2, 0, NULL)
+        name = names[op]
+        # NumPy keeps the name and doc pointers: keep the bytes alive.
+        name_bytes, doc_bytes = _KEEP_ALIVE.setdefault(
+            name, (name.encode(), docs[name].encode()))
+        ufunc = cnp.PyUFunc_FromFuncAndData(
+            loop_functions[op], loop_data[op], all_types[op], 3, nin, nout,
+            cnp.PyUFunc_None, name_bytes, doc_bytes, 0)
+        numpy_type_resolver = leaky_swap_type_resolver(ufunc, checked_type_resolver)
+        if bfloat16_type_number is not None:
+            for k in range(nargs):
+                bf16_types[k] = all_types[op][2 * nargs + k]  # the float64 loop...
+                if bf16_types[k] == cnp.NPY_DOUBLE and k != loop_specs[op][0].slope_at:
+                    bf16_types[k] = bfloat16_type_number      # ...with bfloat16 values
+            cnp.PyUFunc_RegisterLoopForType(
+                ufunc, bfloat16_type_number, <cnp.PyUFuncGenericFunction>ufunc_loop,
+                bf16_types, &loop_specs[op][<int>BFLOAT16])
+        ufuncs[name] = ufunc
+    return ufuncs
+
+
+_KEEP_ALIVE = {}
+
+
+# ---------------------------------------------------------------- fast path --
 
 cdef extern from "numpy/arrayobject.h":
-    # The C-API macros, taking the raw pointers held in ``run``'s arrays.
+    # The C-API macros, taking the raw pointers held in ``forward_new``.
     bint is_c_contiguous "PyArray_IS_C_CONTIGUOUS"(PyArrayObject*) nogil
     bint is_f_contiguous "PyArray_IS_F_CONTIGUOUS"(PyArrayObject*) nogil
     void* array_data "PyArray_DATA"(PyArrayObject*) nogil
-    npy_intp array_itemsize "PyArray_ITEMSIZE"(PyArrayObject*) nogil
     npy_intp array_size "PyArray_SIZE"(PyArrayObject*) nogil
     int array_typenum "PyArray_TYPE"(PyArrayObject*) nogil
     int array_ndim "PyArray_NDIM"(PyArrayObject*) nogil
@@ -276,71 +453,6 @@ cdef extern from "numpy/arrayobject.h":
     bint is_native_order "PyArray_ISNOTSWAPPED"(PyArrayObject*) nogil
     object new_array_like "PyArray_NewLikeArray"(
         PyArrayObject*, cnp.NPY_ORDER, cnp.PyArray_Descr*, int)
-
-
-cdef bint share_flat_layout(PyArrayObject** arrays, int nop) noexcept:
-    """True when every operand is C-contiguous, or every one F-contiguous."""
-    cdef bint all_c = True, all_f = True
-    cdef int k
-    for k in range(nop):
-        all_c = all_c and is_c_contiguous(arrays[k])
-        all_f = all_f and is_f_contiguous(arrays[k])
-    return all_c or all_f
-
-
-cdef inline bint is_output(Op op, int k) noexcept:
-    """Operand order: (x, y), (x, y, mask), (grad, mask, grad_in)."""
-    return k == 2 if op == BACKWARD else k >= 1
-
-
-cdef int run(Op op, int nop, PyArrayObject** arrays, double slope) except -1:
-    """Run ``op``; ``arrays[0]`` holds the value dtype for every op."""
-    cdef char* data[3]
-    cdef npy_intp itemsizes[3]
-    cdef npy_uint32 op_flags[3]
-    cdef int k
-    cdef int typenum = array_typenum(arrays[0])
-    if share_flat_layout(arrays, nop):
-        for k in range(nop):
-            data[k] = <char*>array_data(arrays[k])
-            itemsizes[k] = array_itemsize(arrays[k])
-        with nogil:
-            run_flat(typenum, op, nop, data, itemsizes, array_size(arrays[0]), slope)
-        return 0
-    for k in range(nop):
-        op_flags[k] = cnp.NPY_ITER_WRITEONLY if is_output(op, k) else cnp.NPY_ITER_READONLY
-    return run_strided(typenum, op, nop, arrays, op_flags, slope)
-
-
-# ------------------------------------------------------------ entry points --
-
-def forward(cnp.ndarray x not None, cnp.ndarray y not None, double slope):
-    """Write ``leaky_relu(x)`` into ``y``.  Caller has validated both."""
-    cdef PyArrayObject* arrays[2]
-    arrays[0] = <PyArrayObject*>x
-    arrays[1] = <PyArrayObject*>y
-    run(FORWARD, 2, arrays, slope)
-
-
-def forward_with_mask(cnp.ndarray x not None, cnp.ndarray y not None,
-                      cnp.ndarray mask not None, double slope):
-    """Write ``leaky_relu(x)`` into ``y`` and ``x > 0`` into ``mask``."""
-    cdef PyArrayObject* arrays[3]
-    arrays[0] = <PyArrayObject*>x
-    arrays[1] = <PyArrayObject*>y
-    arrays[2] = <PyArrayObject*>mask
-    run(FORWARD_MASK, 3, arrays, slope)
-
-
-def backward(cnp.ndarray grad not None, cnp.ndarray mask not None,
-             cnp.ndarray grad_in not None, double slope):
-    """Write ``grad if mask else grad * slope`` into ``grad_in``."""
-    cdef PyArrayObject* arrays[3]
-    arrays[0] = <PyArrayObject*>grad
-    arrays[1] = <PyArrayObject*>mask
-    arrays[2] = <PyArrayObject*>grad_in
-    run(BACKWARD, 3, arrays, slope)
-
 
 cdef extern from "<math.h>" nogil:
     bint isfinite(double)
@@ -352,24 +464,38 @@ cdef double FLOAT32_MAX = 3.4028234663852886e38
 def forward_new(cnp.ndarray x not None, double slope):
     """Small-call fast path for ``leaky_relu(x, slope)`` without ``out=``.
 
-    Takes only what the contract plainly admits: an array of at least one
-    dimension, float16/32/64, native byte order, aligned, and a finite slope
-    that fits the compute dtype.  For anything else it returns ``None`` and
-    the caller takes the general path, where ``leaky._contract`` decides.
+    Takes only what the contract plainly admits: a C- or F-contiguous array
+    of at least one dimension, float16/32/64, native byte order, aligned,
+    and a finite slope that fits the compute dtype.  The result is the
+    ufunc's, bit for bit and in layout.  For anything else it returns
+    ``None`` and the caller takes the ufunc.
     """
     cdef PyArrayObject* arrays[2]
     arrays[0] = <PyArrayObject*>x
     cdef int typenum = array_typenum(arrays[0])
+    cdef Kind kind
     if (array_ndim(arrays[0]) == 0 or not is_aligned(arrays[0])
-            or not is_native_order(arrays[0]) or not isfinite(slope)):
+            or not is_native_order(arrays[0]) or not isfinite(slope)
+            or not (is_c_contiguous(arrays[0]) or is_f_contiguous(arrays[0]))):
         return None
-    if typenum != cnp.NPY_FLOAT64 and (
-            fabs(slope) > FLOAT32_MAX
-            or (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT16)):
+    if typenum == cnp.NPY_FLOAT64:
+        kind = DOUBLE
+    elif fabs(slope) > FLOAT32_MAX:
+        return None
+    elif typenum == cnp.NPY_FLOAT32:
+        kind = SINGLE
+    elif typenum == cnp.NPY_FLOAT16:
+        kind = HALF
+    else:
         return None
     y = new_array_like(arrays[0], cnp.NPY_KEEPORDER, NULL, 0)
     arrays[1] = <PyArrayObject*>y
-    run(FORWARD, 2, arrays, slope)
+    cdef char* data[2]
+    cdef npy_intp byte_strides[2]
+    data[0], data[1] = <char*>array_data(arrays[0]), <char*>array_data(arrays[1])
+    byte_strides[0] = byte_strides[1] = x.itemsize
+    with nogil:
+        run_flat(kind, FORWARD, 2, data, byte_strides, array_size(arrays[0]), slope)
     return y
 
 

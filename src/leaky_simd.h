@@ -72,6 +72,24 @@ static inline uint16_t leaky_float_to_half(float value)
     return (uint16_t)(sign | (uint32_t)result);
 }
 
+/* bfloat16 is the top half of a float32, so widening is a shift (exact).
+ * Narrowing rounds once to nearest even, as PyTorch's c10::BFloat16 and
+ * ml_dtypes do; a NaN stays a NaN of the same sign with its quiet bit set
+ * (PyTorch's own NaN bits vary with the element's position in the array,
+ * so payloads are not part of the contract).  Branch-free: it vectorizes. */
+static inline float leaky_bfloat16_to_float(uint16_t bits)
+{
+    return leaky_float_of((uint32_t)bits << 16);
+}
+
+static inline uint16_t leaky_float_to_bfloat16(float value)
+{
+    uint32_t w = leaky_bits_of(value);
+    uint32_t rounded = (w + 0x7fffu + ((w >> 16) & 1u)) >> 16;
+    uint32_t nan = (w >> 16) | 0x0040u;
+    return (uint16_t)((w & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+}
+
 /* float16 blocks with the CPU's conversion instructions (x86 F16C + AVX2).
  * Each function handles the largest multiple of 8 elements of a unit-stride
  * loop and returns how many it did; the Cython loop finishes the tail with

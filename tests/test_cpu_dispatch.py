@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from leaky import _cpu
+from leaky.ufuncs import _ufuncs_for
 from helpers import assert_same_bits, special_values, torch_backward, torch_forward
 
 VARIANTS = _cpu.supported_variants()
@@ -26,13 +27,13 @@ def _inputs(dtype):
 
 
 def _run_all(kernels, x, grad, slope):
-    y, y_mask, mask = np.empty_like(x), np.empty_like(x), np.empty(x.shape, bool)
-    grad_in = np.empty_like(grad)
-    kernels.forward(x, y, slope)
-    kernels.forward_with_mask(x, y_mask, mask, slope)
-    kernels.backward(grad, x > 0, grad_in, slope)
+    """Every loop of one variant's ufuncs: unit-stride and strided."""
+    ufuncs = _ufuncs_for(kernels)
+    y = ufuncs["leaky_relu"](x, slope)
+    y_mask, mask = ufuncs["leaky_relu_with_mask"](x, slope)
+    grad_in = ufuncs["leaky_relu_backward"](grad, x > 0, slope)
     strided = np.empty(x.size * 2, x.dtype)[::2]
-    kernels.forward(x[::-1], strided, slope)
+    ufuncs["leaky_relu"](x[::-1], slope, out=strided)
     return y, y_mask, mask, grad_in, strided
 
 
