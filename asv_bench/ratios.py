@@ -47,13 +47,42 @@ def rows():
     x, _ = data(1_000_000)
     yield ("forward / np.where(x>0, x, s*x), n=1e6", None,
            *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: np.where(x > 0, x, SLOPE * x)))
-    x = rng.standard_normal(10).astype(np.float32)
-    yield ("forward n=10 / np.negative", 3.0,
-           *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: np.negative(x)))
+    yield from small_call_rows(rng)
     view = rng.standard_normal((2000, 1000)).astype(np.float32)[:, ::2]
     yield ("forward [:, ::2] of 2000x1000 / np.negative", 1.3,
            *interleaved(lambda: leaky.leaky_relu(view, SLOPE), lambda: np.negative(view)))
     yield from torch_rows(data)
+
+
+def small_call_rows(rng):
+    """n = 10: what a call costs around the loop, against a NumPy ufunc."""
+    x = rng.standard_normal(10).astype(np.float32)
+    y = np.empty_like(x)
+    _, mask = leaky.leaky_relu_with_mask(x, SLOPE)
+    yield ("forward n=10 / np.negative", 1.5,
+           *interleaved(lambda: leaky.leaky_relu(x), lambda: np.negative(x)))
+    yield ("forward out= n=10 / np.multiply(x, s, out=y)", 1.5,
+           *interleaved(lambda: leaky.leaky_relu(x, out=y),
+                        lambda: np.multiply(x, SLOPE, out=y)))
+    yield ("forward+mask n=10 / np.multiply(x, s)", 1.5,
+           *interleaved(lambda: leaky.leaky_relu_with_mask(x), lambda: np.multiply(x, SLOPE)))
+    yield ("backward n=10 / np.multiply(g, s)", 1.5,
+           *interleaved(lambda: leaky.leaky_relu_backward(x, mask),
+                        lambda: np.multiply(x, SLOPE)))
+
+
+def bfloat16_rows(data):
+    try:
+        import ml_dtypes
+    except ImportError:
+        return
+    import torch
+    import torch.nn.functional as F
+    x, _ = data(1_000_000)
+    xb = x.astype(ml_dtypes.bfloat16)
+    xt = torch.from_numpy(x).to(torch.bfloat16)
+    yield ("bfloat16 forward / torch F.leaky_relu, n=1e6", 1.0,
+           *interleaved(lambda: leaky.leaky_relu(xb, SLOPE), lambda: F.leaky_relu(xt, SLOPE)))
 
 
 def torch_rows(data):
@@ -80,6 +109,7 @@ def torch_rows(data):
     yield ("backward / aten.leaky_relu_backward, n=1e6", 0.9,
            *interleaved(lambda: leaky.leaky_relu_backward(grad, mask, SLOPE),
                         lambda: torch.ops.aten.leaky_relu_backward(gt, xt, SLOPE, False)))
+    yield from bfloat16_rows(data)
 
 
 def main(rst=False):

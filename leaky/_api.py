@@ -85,9 +85,8 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
     np.float64(2.0)
     """
     keywords = _ufunc_keywords(where, casting, order, dtype, subok)
-    if out is None and type(x) is np.ndarray and type(negative_slope) is float \
-            and not keywords:
-        y = _kernels.forward_new(x, negative_slope)  # None: not a plain case
+    if type(x) is np.ndarray and type(negative_slope) is float and not keywords:
+        y = _kernels.forward_fast(x, negative_slope, out)  # None: not a plain case
         if y is not None:
             return y
     slope = _contract.validate_slope(negative_slope)
@@ -143,6 +142,11 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=
     array([False, False,  True])
     """
     keywords = _ufunc_keywords(where, casting, order, dtype, subok)
+    if type(x) is np.ndarray and type(negative_slope) is float and out is None \
+            and not keywords:
+        pair = _kernels.forward_mask_fast(x, negative_slope)  # None: not a plain case
+        if pair is not None:
+            return pair
     slope = _contract.validate_slope(negative_slope)
     return _dispatch.backend_for(x).forward_with_mask(x, slope, out, **keywords)
 
@@ -197,6 +201,11 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
     array([0.1, 0.1, 1. ])
     """
     keywords = _ufunc_keywords(where, casting, order, dtype, subok)
+    if type(grad_output) is np.ndarray and type(negative_slope) is float and out is None \
+            and not keywords:
+        grad_in = _kernels.backward_fast(grad_output, mask, negative_slope)
+        if grad_in is not None:  # None: not a plain case
+            return grad_in
     slope = _contract.validate_slope(negative_slope)
     backend = _dispatch.backend_for_pair(grad_output, mask)
     return backend.backward(grad_output, mask, slope, out, **keywords)
