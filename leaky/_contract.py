@@ -269,7 +269,7 @@ _UFUNC_INPUTS = {
 }
 
 
-def check_ufunc_dtypes(ufunc, dtypes):
+def check_ufunc_dtypes(ufunc, dtypes, type_tup=None):
     """Refuse input dtypes of a leaky ufunc that the contract does not take.
 
     NumPy's type resolution would otherwise cast such a dtype into a loop
@@ -288,6 +288,30 @@ def check_ufunc_dtypes(ufunc, dtypes):
             check_slope_dtype(dtype)
         else:
             result_dtype_name(dtype_name(dtype), role)
+    return _full_signature(ufunc, type_tup)
+
+
+def _full_signature(ufunc, type_tup):
+    """``dtype=`` names the values' dtype: spell out the whole loop for it.
+
+    NumPy turns ``dtype=d`` into a type tuple that fixes only the outputs,
+    and its legacy resolver then looks for a loop whose every operand is
+    ``d``.  leaky's loops take the slope as float64 (and a bool mask), so
+    that search would fail; the full signature names the loop meant."""
+    if type_tup is None or not isinstance(type_tup, tuple):
+        return type_tup
+    nin = ufunc.nin
+    inputs, outputs = type_tup[:nin], type_tup[nin:]
+    if any(t is not None for t in inputs) or outputs[0] is None \
+            or any(t != outputs[0] for t in outputs):
+        return type_tup
+    values = np.dtype(outputs[0])
+    if result_dtype_name(dtype_name(values), "dtype=") != values.name:
+        raise TypeError(f"dtype={values.name} is not a dtype leaky computes in: "
+                        "use float16, bfloat16, float32 or float64")
+    roles = _UFUNC_INPUTS[ufunc.__name__] + (("y", "mask") if ufunc.nout == 2 else ("y",))
+    by_role = {"mask": BOOL, "negative_slope": np.dtype(np.float64)}
+    return tuple(by_role.get(role, values) for role in roles)
 
 
 def split_out_pair(out):

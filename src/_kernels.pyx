@@ -371,10 +371,14 @@ cdef int checked_type_resolver(void* ufunc, int casting, PyArrayObject** operand
     """Refuse dtypes outside the contract, then let NumPy resolve.
 
     NumPy calls this only when no loop matches the operands' dtypes exactly
-    (integers, Python scalars, float8, ...); ``check_operand_dtypes`` raises
-    a TypeError naming the dtype for what the contract refuses."""
-    check_operand_dtypes(<object>ufunc, [
-        (<object>operands[k]).dtype for k in range((<object>ufunc).nin)])
+    (integers, Python scalars, float8, ``dtype=``, ...).
+    ``check_operand_dtypes`` raises a TypeError naming the dtype for what
+    the contract refuses, and returns the type tuple to resolve with."""
+    given = None if type_tup == NULL else <object>type_tup
+    signature = check_operand_dtypes(<object>ufunc, [
+        (<object>operands[k]).dtype for k in range((<object>ufunc).nin)], given)
+    if signature is not given:  # dtype= named the values' dtype
+        type_tup = <void*>signature
     return numpy_type_resolver(ufunc, casting, operands, type_tup, out_dtypes)
 
 
