@@ -334,10 +334,6 @@ def refuse_out(out, library):
                         "use the returned array instead")
 
 
-_UFUNC_DEFAULTS = {"where": True, "casting": "same_kind", "order": "K",
-                   "dtype": None, "subok": True}
-
-
 _NO_KEYWORDS = {}
 
 
@@ -348,11 +344,18 @@ def ufunc_keywords(where, casting, order, dtype, subok):
     if (where is True and dtype is None and subok is True
             and casting == "same_kind" and order == "K"):
         return _NO_KEYWORDS
-    given = {"where": where, "casting": casting, "order": order,
-             "dtype": dtype, "subok": subok}
-    return {key: value for key, value in given.items()
-            if value is not _UFUNC_DEFAULTS[key] and not (
-                isinstance(value, str) and value == _UFUNC_DEFAULTS[key])}
+    keywords = {}
+    if where is not True:
+        keywords["where"] = where
+    if casting != "same_kind":
+        keywords["casting"] = casting
+    if order != "K":
+        keywords["order"] = order
+    if dtype is not None:
+        keywords["dtype"] = dtype
+    if subok is not True:
+        keywords["subok"] = subok
+    return keywords
 
 
 def refuse_ufunc_keywords(keywords, array):

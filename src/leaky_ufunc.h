@@ -29,19 +29,27 @@ static inline leaky_type_resolver leaky_swap_type_resolver(PyObject *ufunc,
 
 /* The arithmetic of a select computes both arms, so the arm that is not
  * selected may overflow (x * s for a large positive x) or be invalid
- * (inf * 0).  PyTorch raises nothing there, and neither do we: a loop keeps
- * the caller's floating-point flags as they were when it started, so NumPy
- * sees only the flags its own casts raised. */
-typedef fexcept_t leaky_fp_flags;
+ * (inf * 0).  PyTorch raises nothing there, and neither do we: a loop clears
+ * the flags NumPy reports (divide, overflow, underflow, invalid) that it
+ * raised itself, and keeps those that were already set (by NumPy's own
+ * casts, say).  Inexact is never reported, so it is left alone.  In the
+ * common case nothing was raised, and this costs two flag reads: cheap
+ * enough for NumPy's where= loops, which call a loop once per run of True. */
+#define LEAKY_REPORTED_FLAGS (FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID)
+
+typedef int leaky_fp_flags;
 
 static inline void leaky_save_fp_flags(leaky_fp_flags *flags)
 {
-    fegetexceptflag(flags, FE_ALL_EXCEPT);
+    *flags = fetestexcept(LEAKY_REPORTED_FLAGS);
 }
 
 static inline void leaky_restore_fp_flags(const leaky_fp_flags *flags)
 {
-    fesetexceptflag(flags, FE_ALL_EXCEPT);
+    int raised = fetestexcept(LEAKY_REPORTED_FLAGS) & ~*flags;
+    if (raised) {
+        feclearexcept(raised);
+    }
 }
 
 #endif /* LEAKY_UFUNC_H */

@@ -8,7 +8,10 @@ not installed, raises ``SkipNotImplemented``.  ``np.copyto`` is the physical
 limit (one read, one write per element).
 """
 
-from .common import DTYPES, IMPLEMENTATIONS, LAYOUTS, make_input, operations, pick
+import numpy as np
+
+from .common import (DTYPES, IMPLEMENTATIONS, LAYOUTS, SLOPE, SkipNotImplemented,
+                     make_input, operations, pick)
 
 
 class _Operations:
@@ -100,3 +103,107 @@ class Huge:
 
     def time_forward_out(self, impl):
         pick(self.ops, "forward_out")()
+
+
+class UfuncKeywords:
+    """NumPy's ufunc keywords, against np.multiply with the same keywords
+    (float32).  Small sizes show what a call costs around the loop."""
+
+    params = ([10, 100_000], ["where", "casting", "order", "dtype", "raw ufunc"],
+              ["leaky", "np.multiply"])
+    param_names = ["size", "keyword", "implementation"]
+
+    def setup(self, size, keyword, impl):
+        import leaky
+        from leaky import ufuncs
+
+        x = make_input(size, "float32", "contiguous")
+        y = np.empty_like(x)
+        keywords = {
+            "where": dict(out=y, where=x > 0),
+            "casting": dict(out=y, casting="same_kind"),
+            "order": dict(order="F"),
+            "dtype": dict(dtype=np.float64),
+        }.get(keyword, {})
+        if impl == "np.multiply":
+            self.call = lambda: np.multiply(x, SLOPE, **keywords)
+        elif keyword == "raw ufunc":
+            self.call = lambda: ufuncs.leaky_relu(x, SLOPE)
+        else:
+            self.call = lambda: leaky.leaky_relu(x, SLOPE, **keywords)
+
+    def time_forward(self, size, keyword, impl):
+        self.call()
+
+
+class PandasSeries:
+    """A float32 pandas Series through __array_ufunc__, against the same
+    Series' own arithmetic and the ufunc on its NumPy values."""
+
+    params = ([1_000, 1_000_000], ["leaky", "Series.where", "leaky on .to_numpy()"])
+    param_names = ["size", "implementation"]
+
+    def setup(self, size, impl):
+        try:
+            import pandas as pd
+        except ImportError:
+            raise SkipNotImplemented("pandas is not installed")
+        import leaky
+
+        s = pd.Series(make_input(size, "float32", "contiguous"))
+        self.call = {
+            "leaky": lambda: leaky.leaky_relu(s, SLOPE),
+            "Series.where": lambda: s.where(s > 0, s * SLOPE),
+            "leaky on .to_numpy()": lambda: leaky.leaky_relu(s.to_numpy(), SLOPE),
+        }[impl]
+
+    def time_forward(self, size, impl):
+        self.call()
+
+
+class BFloat16:
+    """ml_dtypes.bfloat16 at 1e6: leaky's loops against torch on a bfloat16
+    tensor and against NumPy's float32 round trip."""
+
+    params = (["leaky", "torch", "np.where via float32"],)
+    param_names = ["implementation"]
+
+    def setup(self, impl):
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise SkipNotImplemented("ml_dtypes is not installed")
+        import leaky
+
+        x32 = make_input(1_000_000, "float32", "contiguous")
+        x = x32.astype(ml_dtypes.bfloat16)
+        grad = x[::-1].copy()
+        mask = x32 > 0
+        if impl == "leaky":
+            self.ops = {"forward": lambda: leaky.leaky_relu(x, SLOPE),
+                        "forward_mask": lambda: leaky.leaky_relu_with_mask(x, SLOPE),
+                        "backward": lambda: leaky.leaky_relu_backward(grad, mask, SLOPE)}
+        elif impl == "torch":
+            try:
+                import torch
+            except ImportError:
+                raise SkipNotImplemented("torch is not installed")
+            xt = torch.from_numpy(x32).to(torch.bfloat16)
+            gt = torch.from_numpy(grad.astype(np.float32)).to(torch.bfloat16)
+            self.ops = {"forward": lambda: torch.nn.functional.leaky_relu(xt, SLOPE),
+                        "forward_mask": lambda: (torch.nn.functional.leaky_relu(xt, SLOPE), xt > 0),
+                        "backward": lambda: torch.ops.aten.leaky_relu_backward(gt, xt, SLOPE, False)}
+        else:
+            def forward():
+                v = x.astype(np.float32)
+                return np.where(v > 0, v, v * np.float32(SLOPE)).astype(x.dtype)
+            self.ops = {"forward": forward}
+
+    def time_forward(self, impl):
+        pick(self.ops, "forward")()
+
+    def time_forward_mask(self, impl):
+        pick(self.ops, "forward_mask")()
+
+    def time_backward(self, impl):
+        pick(self.ops, "backward")()
