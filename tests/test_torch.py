@@ -129,3 +129,17 @@ def test_layer_on_tensors():
     assert torch.equal(layer(x), F.leaky_relu(x, 0.2))
     g = torch.ones(64)
     assert torch.equal(layer.backward(g), torch.ops.aten.leaky_relu_backward(g, x, 0.2, False))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
+def test_plain_cpu_forward_matches_torch_in_values_and_layout(dtype, layout):
+    x = torch.randn(6, 8, dtype=dtype)
+    x[0, :4] = torch.tensor([0.0, -0.0, float("nan"), float("-inf")], dtype=dtype)
+    x = {"contiguous": x, "transposed": x.T, "strided": x[:, ::2]}[layout]
+    y, y_ref = leaky.leaky_relu(x, 0.1), F.leaky_relu(x, 0.1)
+    assert type(y) is torch.Tensor and y.dtype == dtype and y.shape == y_ref.shape
+    assert y.stride() == x.contiguous().stride() if layout == "strided" else y.stride() == x.stride()
+    bits = lambda t: np.ascontiguousarray(t.numpy()).view(np.uint8)  # noqa: E731
+    np.testing.assert_array_equal(bits(y), bits(y_ref))
+    assert not np.shares_memory(y.numpy(), x.numpy())
