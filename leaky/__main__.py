@@ -13,7 +13,7 @@ import numpy as np
 from . import __version__, _build_config, _cpu
 from ._cpu import kernels as _kernels
 from ._bench import format_rows, quick_benchmark
-from ._selfcheck import run_selfcheck
+from ._selfcheck import checked_dtypes, run_selfcheck
 
 OPTIONAL_BACKENDS = ("torch", "jax", "dask", "cupy", "array_api_strict")
 
@@ -64,8 +64,9 @@ def main(argv=None):
         print(f"self-check: FAILED ({len(failures)} mismatches)")
         print("\n".join(f"  {f}" for f in failures))
         return 1
-    print("self-check: passed (float16/32/64, special values, 5 slopes, "
-          "forward, mask, backward)")
+    dtypes = ", ".join(dtype.name for dtype in checked_dtypes())
+    print(f"self-check: passed ({dtypes}; special values, 5 slopes, contiguous "
+          "and reversed; forward, mask, backward)")
     if not args.no_bench:
         print("\nquick benchmark, float32, best of 5 (higher speed-up = leaky faster):")
         print(format_rows(quick_benchmark()))

@@ -10,13 +10,29 @@ import numpy as np
 from . import _api
 from . import _contract
 
-__all__ = ["reference_forward", "reference_backward", "run_selfcheck"]
+__all__ = ["checked_dtypes", "reference_forward", "reference_backward", "run_selfcheck"]
 
 SLOPES = (0.01, 0.0, -0.5, 1.5, 1.0 / 3.0)
 
 
+def checked_dtypes():
+    """float16/32/64, and bfloat16 when ml_dtypes is there."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return _contract.KERNEL_DTYPES
+    return _contract.KERNEL_DTYPES + (np.dtype(ml_dtypes.bfloat16),)
+
+
+def _finfo(dtype):
+    if dtype.name == "bfloat16":
+        import ml_dtypes
+        return ml_dtypes.finfo(dtype)
+    return np.finfo(dtype)
+
+
 def _special_values(dtype):
-    info = np.finfo(dtype)
+    info = _finfo(dtype)
     return np.array(
         [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5,
          info.tiny, -info.tiny, info.smallest_subnormal, -info.smallest_subnormal,
@@ -59,23 +75,32 @@ def _same_bits(a, b):
 
 
 def run_selfcheck(rng_seed=0):
-    """Check every dtype, special value and slope; return a list of failures."""
+    """Check every dtype, special value and slope, on a contiguous array (the
+    fast paths) and a reversed view (the ufuncs); return a list of failures."""
     rng = np.random.default_rng(rng_seed)
     failures = []
-    for dtype in _contract.KERNEL_DTYPES:
-        x = np.concatenate([_special_values(dtype), rng.standard_normal(200).astype(dtype)])
-        grad = rng.standard_normal(x.shape).astype(dtype)
-        for slope in SLOPES:
-            y, mask = _api.leaky_relu_with_mask(x, slope)
-            checks = {
-                "forward": (_api.leaky_relu(x, slope), reference_forward(x, slope)),
-                "forward_with_mask.y": (y, reference_forward(x, slope)),
-                "backward": (_api.leaky_relu_backward(grad, mask, slope),
-                             reference_backward(grad, x > 0, slope)),
-            }
-            for name, (got, want) in checks.items():
-                if got.dtype != dtype or not _same_bits(got, want):
-                    failures.append(f"{name} dtype={dtype} slope={slope}")
-            if not np.array_equal(mask, x > 0):
-                failures.append(f"mask dtype={dtype} slope={slope}")
+    for dtype in checked_dtypes():
+        values = np.concatenate([_special_values(dtype), rng.standard_normal(200).astype(dtype)])
+        for layout, x in (("contiguous", values), ("reversed", values[::-1])):
+            grad = rng.standard_normal(x.shape).astype(dtype)
+            with np.errstate(invalid="ignore"):  # NaN > 0 warns for bfloat16
+                positive = x > 0
+            for slope in SLOPES:
+                failures += _check_one(x, grad, positive, slope, f"dtype={dtype} {layout}")
+    return failures
+
+
+def _check_one(x, grad, positive, slope, where):
+    y, mask = _api.leaky_relu_with_mask(x, slope)
+    want = reference_forward(x, slope)
+    checks = {
+        "forward": (_api.leaky_relu(x, slope), want),
+        "forward_with_mask.y": (y, want),
+        "backward": (_api.leaky_relu_backward(grad, mask, slope),
+                     reference_backward(grad, positive, slope)),
+    }
+    failures = [f"{name} {where} slope={slope}" for name, (got, want) in checks.items()
+                if got.dtype != x.dtype or not _same_bits(got, want)]
+    if not np.array_equal(mask, positive):
+        failures.append(f"mask {where} slope={slope}")
     return failures
