@@ -388,8 +388,9 @@ def make_ufuncs(check_dtypes, bfloat16_type_number, docs):
     Parameters
     ----------
     check_dtypes : callable
-        ``check_dtypes(ufunc, input_dtypes)`` raises TypeError for dtypes
-        outside the contract (``leaky._contract.check_ufunc_dtypes``).
+        ``check_dtypes(ufunc, input_dtypes, type_tup)`` raises TypeError for
+        dtypes outside the contract and returns the type tuple to resolve
+        with (``leaky._contract.check_ufunc_dtypes``).
     bfloat16_type_number : int or None
         NumPy's type number of ``ml_dtypes.bfloat16``, to register its loops.
     docs : dict
@@ -429,6 +430,7 @@ def make_ufuncs(check_dtypes, bfloat16_type_number, docs):
         ufunc = cnp.PyUFunc_FromFuncAndData(
             loop_functions[op], loop_data[op], all_types[op], 3, nin, nout,
             cnp.PyUFunc_None, name_bytes, doc_bytes, 0)
+        # NumPy's default resolver, the same for all three ufuncs.
         numpy_type_resolver = leaky_swap_type_resolver(ufunc, checked_type_resolver)
         if bfloat16_type_number is not None:
             for k in range(nargs):

@@ -17,3 +17,13 @@ from backends import backend_params, make_backend
 def xp(request):
     """Each installed array library in turn (CuPy only with a GPU)."""
     return make_backend(request.param)
+
+
+@pytest.fixture
+def small_parallel_threshold():
+    """Split even small arrays across threads, so thread paths are exercised."""
+    from leaky._cpu import kernels
+
+    previous = kernels.set_parallel_threshold(1)
+    yield
+    kernels.set_parallel_threshold(previous)

@@ -156,14 +156,6 @@ def test_byte_swapped_and_unaligned_input():
     np.testing.assert_array_equal(out, torch_forward(x, SLOPE))
 
 
-@pytest.fixture
-def small_parallel_threshold():
-    """Split even small arrays across threads, so thread paths are exercised."""
-    previous = _kernels.set_parallel_threshold(1)
-    yield
-    _kernels.set_parallel_threshold(previous)
-
-
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("n", [1, 63, 64, 65, 100_003])
 def test_bit_identical_for_any_thread_count(dtype, n, small_parallel_threshold):

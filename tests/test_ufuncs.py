@@ -14,7 +14,6 @@ from threadpoolctl import threadpool_limits
 
 import leaky
 from leaky import ufuncs
-from leaky._cpu import kernels as _kernels
 from helpers import FLOAT_DTYPES, SLOPES, assert_same_bits, torch_backward, torch_forward
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
@@ -253,13 +252,6 @@ def test_in_place_fast_path_and_partial_overlap():
 
 
 # ------------------------------------------------------------------ threads --
-
-@pytest.fixture
-def small_parallel_threshold():
-    previous = _kernels.set_parallel_threshold(1)
-    yield
-    _kernels.set_parallel_threshold(previous)
-
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES + (ml_dtypes.bfloat16,))
 @pytest.mark.parametrize("n", [63, 65, 1000, 70_001])
