@@ -1,74 +1,125 @@
-"""PyTorch backend.
+"""PyTorch backend: leaky as native torch operators.
 
-* CPU tensors of a dtype NumPy has go zero-copy to the Cython kernels
-  (``Tensor.numpy()`` shares memory, whatever the strides) and come back
-  zero-copy: the result is allocated by NumPy and wrapped by
-  ``torch.from_numpy``.
-* CUDA tensors of float16/32/64 go zero-copy through DLPack to the CuPy
-  kernels when CuPy is installed, on torch's current stream.
-* Other tensors (bfloat16, CUDA without CuPy, ...) use torch's own kernels,
-  which have the same semantics (``F.leaky_relu``;
-  ``aten.leaky_relu_backward`` driven by the mask).
-* Tensors that require grad go through :class:`LeakyReLUFunction`, whose
-  forward saves only the bool mask and whose backward is
-  :func:`leaky.leaky_relu_backward` (itself differentiable, so double
-  backward works).
+Three layers, from the inside out:
+
+1. **Kernels on plain tensors** (``_compute_forward``, ``_compute_backward``):
+   CPU tensors go zero-copy to the Cython kernels through NumPy views
+   (bfloat16 through ``ml_dtypes``); CUDA tensors to the CuPy kernels through
+   DLPack, on torch's current stream, or to torch's own ops without CuPy.
+   An output NumPy cannot write in place (a negative-bit or copy-on-write
+   tensor) is computed into a fresh tensor and copied with ``copy_``.
+2. **Registered operators** (``torch.ops.leaky.*``, ``torch.library``):
+   ``leaky_relu``, ``leaky_relu_with_mask``, ``leaky_relu_backward`` and the
+   in-place ``leaky_relu_``, with fake implementations, autograd that saves
+   only the mask, and vmap rules.  ``torch.compile``, ``torch.export``,
+   ``opcheck`` and functorch's transforms see these.
+3. **The eager path** (``forward``, ``forward_with_mask``, ``backward``,
+   ``forward_inplace``): ``torch.autograd.Function``\\ s with the same math
+   (``jvp`` for forward-mode AD, ``vmap`` rules, double backward), which call
+   the kernels directly for plain eager tensors, because a registered
+   operator costs about 10 µs a call in eager mode, and call the registered
+   operators otherwise (under ``torch.compile``, ``torch.export``, functorch
+   transforms and dispatch modes).
+
+In-place writes made outside torch (the kernels write through NumPy) bump
+the tensor's version counter with ``torch.autograd.graph.increment_version``,
+so autograd notices them as it notices torch's own in-place ops.
 """
 
 import numpy as np
 import torch
+from torch.utils._python_dispatch import _get_current_dispatch_mode
 
 from . import _contract
 from . import ufuncs
 from ._cpu import kernels as _kernels
 
-__all__ = ["forward", "forward_with_mask", "backward", "LeakyReLUFunction"]
+__all__ = ["forward", "forward_with_mask", "forward_inplace", "backward"]
 
-_NUMPY_DTYPES = {torch.float16, torch.float32, torch.float64, torch.bool,
-                 torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64}
+_NUMPY_DTYPES = {torch.float16: np.float16, torch.float32: np.float32,
+                 torch.float64: np.float64, torch.bool: np.bool_, torch.int8: np.int8,
+                 torch.uint8: np.uint8, torch.int16: np.int16, torch.int32: np.int32,
+                 torch.int64: np.int64}
+_FAST_DTYPES = frozenset((torch.float16, torch.float32, torch.float64))
+_is_functorch_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+_is_cow = torch._C._is_cow_tensor
 
 
-def _result_dtype(t, slope, what="x"):
+# ------------------------------------------------------------- the contract --
+
+def _checked(t, what="x"):
+    """Refuse what leaky cannot compute correctly, naming it."""
+    if t.is_nested:
+        raise TypeError(f"leaky_relu got a nested tensor as {what}: only dense tensors "
+                        "are supported")
+    if t.layout is not torch.strided:
+        raise TypeError(f"leaky_relu got {what} with layout {t.layout}: only dense "
+                        "(torch.strided) tensors are supported")
+    if t.is_quantized:
+        raise TypeError(f"leaky_relu got {what} with quantized dtype {t.dtype}: "
+                        "dequantize it first")
+    return t
+
+
+def _result_dtype(t, slope=0.0, what="x"):
     return getattr(torch, _contract.checked_result_name(t.dtype, slope, what))
 
 
-def _on_kernels(*tensors):
-    """Dense CPU tensors of a dtype NumPy has: zero-copy to the kernels."""
-    return all(t.is_cpu and t.dtype in _NUMPY_DTYPES and not t.is_sparse for t in tensors)
+def _records_grad(*tensors):
+    """Whether autograd (reverse or forward mode) must see this call."""
+    return (torch.is_grad_enabled() and any(t.requires_grad for t in tensors)) \
+        or torch.autograd.forward_ad._current_level >= 0
 
 
-_NUMPY_DTYPE_OF = {torch.float16: np.float16, torch.float32: np.float32,
-                   torch.float64: np.float64, torch.bool: np.bool_}
+def _direct(*tensors):
+    """Plain eager tensors: the kernels may run on them directly."""
+    if torch.compiler.is_compiling() or _get_current_dispatch_mode() is not None:
+        return False
+    return all(type(t) is torch.Tensor and not _is_functorch_wrapped(t) for t in tensors)
+
+
+# ---------------------------------------------------------------- kernels --
+
+def _bfloat16():
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def _readable(t):
+    """A NumPy view of a CPU tensor's values, or None."""
+    t = t.detach()
+    if t.is_neg() or t.is_conj():
+        t = t.resolve_neg().resolve_conj()
+    if t.dtype is torch.bfloat16:
+        bf16 = _bfloat16()
+        return None if bf16 is None else t.view(torch.int16).numpy().view(bf16)
+    return t.numpy() if t.dtype in _NUMPY_DTYPES else None
+
+
+def _writable(t):
+    """A NumPy view the kernels may write into, or None."""
+    if t.is_neg() or t.is_conj() or _is_cow(t):
+        return None
+    return _readable(t)
 
 
 def _new_output(like, dtype):
     """A new tensor laid out like ``like``.  On the CPU NumPy allocates it
     (``torch.from_numpy`` shares the memory): NumPy's allocator asks the
     kernel for huge pages on large arrays, which saves page faults."""
-    if dtype in _NUMPY_DTYPE_OF and _on_kernels(like):
-        return torch.from_numpy(np.empty_like(_as_numpy(like), dtype=_NUMPY_DTYPE_OF[dtype]))
+    if dtype in _NUMPY_DTYPES and like.is_cpu and like.layout is torch.strided:
+        prototype = _readable(like)
+        if prototype is not None:
+            return torch.from_numpy(np.empty_like(prototype, dtype=_NUMPY_DTYPES[dtype]))
     return torch.empty_like(like, dtype=dtype)
-
-
-def _output(out, like, dtype, name):
-    if out is None:
-        return _new_output(like, dtype)
-    _contract.check_out(out, like.shape, dtype, name, torch.Tensor)
-    if out.requires_grad and torch.is_grad_enabled():
-        raise ValueError(f"{name} requires grad: out= does not support autograd, as in torch")
-    return out
-
-
-def _records_grad(*tensors):
-    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
-
-
-_CUDA_DTYPES = frozenset(_NUMPY_DTYPE_OF)  # the dtypes the CuPy kernels take
 
 
 def _cupy_backend_for(*tensors):
     """The CuPy backend if these CUDA tensors can use it, else None."""
-    if not all(t.is_cuda and t.dtype in _CUDA_DTYPES for t in tensors):
+    if not all(t.is_cuda and t.dtype in _FAST_DTYPES | {torch.bool} for t in tensors):
         return None
     try:
         from . import _cupy_backend
@@ -86,28 +137,33 @@ def _on_torch_stream(func, *tensors, **kwargs):
         func(*(cupy.from_dlpack(t.detach()) for t in tensors), **kwargs)
 
 
-def _as_numpy(t):
-    """A NumPy view of a CPU tensor's memory (no copy)."""
-    return t.detach().numpy() if t.requires_grad else t.numpy()
+def _via_fresh(compute, outputs):
+    """Run ``compute`` on fresh outputs, then ``copy_`` them into ``outputs``."""
+    fresh = [_new_output(o, o.dtype) for o in outputs]
+    compute(*fresh)
+    for o, f in zip(outputs, fresh):
+        o.copy_(f)
 
 
-# ------------------------------------------------------------ without grad --
-
-def _plain_forward(x, slope, y, mask):
+def _compute_forward(x, slope, y, mask=None):
     """Write Leaky ReLU of ``x`` into ``y`` (and ``x > 0`` into ``mask``)."""
-    if _on_kernels(x, y) and (mask is None or _on_kernels(mask)):
-        if mask is None:
-            ufuncs.leaky_relu(_as_numpy(x), slope, out=_as_numpy(y))
-        else:
-            ufuncs.leaky_relu_with_mask(_as_numpy(x), slope,
-                                        out=(_as_numpy(y), _as_numpy(mask)))
-        return
-    gpu = _cupy_backend_for(x, y) if mask is None else _cupy_backend_for(x, y, mask)
+    outputs = (y,) if mask is None else (y, mask)
+    if x.is_cpu:
+        views = [_writable(o) for o in outputs]
+        source = _readable(x)
+        if source is not None and all(v is not None for v in views):
+            if mask is None:
+                ufuncs.leaky_relu(source, slope, out=views[0])
+            else:
+                ufuncs.leaky_relu_with_mask(source, slope, out=tuple(views))
+            return
+        if source is not None and all(_readable(o) is not None for o in outputs):
+            _via_fresh(lambda *fresh: _compute_forward(x, slope, *fresh), outputs)
+            return
+    gpu = _cupy_backend_for(x, *outputs)
     if gpu is not None:
-        if mask is None:
-            _on_torch_stream(gpu.compute_forward, x, y, slope=slope)
-        else:
-            _on_torch_stream(gpu.compute_forward_with_mask, x, y, mask, slope=slope)
+        kernel = gpu.compute_forward if mask is None else gpu.compute_forward_with_mask
+        _on_torch_stream(kernel, x, *outputs, slope=slope)
         return
     source = x.detach().to(y.dtype)
     result = torch.nn.functional.leaky_relu(source, slope)
@@ -116,11 +172,13 @@ def _plain_forward(x, slope, y, mask):
     y.copy_(result)
 
 
-def _plain_backward(grad, mask, slope, grad_in):
-    if _on_kernels(grad, mask, grad_in):
-        ufuncs.leaky_relu_backward(_as_numpy(grad), _as_numpy(mask), slope,
-                                   out=_as_numpy(grad_in))
-        return
+def _compute_backward(grad, mask, slope, grad_in):
+    """Write ``grad if mask else grad * slope`` into ``grad_in``."""
+    if grad.is_cpu:
+        source, bits, target = _readable(grad), _readable(mask), _writable(grad_in)
+        if source is not None and bits is not None and target is not None:
+            ufuncs.leaky_relu_backward(source, bits, slope, out=target)
+            return
     gpu = _cupy_backend_for(grad, mask, grad_in)
     if gpu is not None:
         _on_torch_stream(gpu.compute_backward, grad, mask, grad_in, slope=slope)
@@ -130,61 +188,272 @@ def _plain_backward(grad, mask, slope, grad_in):
     grad_in.copy_(torch.ops.aten.leaky_relu_backward(source, mask.to(source.dtype), slope, False))
 
 
-# --------------------------------------------------------------- autograd --
+def _fresh_forward(x, slope):
+    y = _new_output(x, _result_dtype(x))
+    _compute_forward(x, slope, y)
+    return y
 
-class LeakyReLUFunction(torch.autograd.Function):
-    """Forward saves the 1-byte mask, never the input."""
+
+def _fresh_forward_with_mask(x, slope):
+    y, mask = _new_output(x, _result_dtype(x)), _new_output(x, torch.bool)
+    _compute_forward(x, slope, y, mask)
+    return y, mask
+
+
+def _fresh_backward(grad, mask, slope):
+    grad_in = _new_output(grad, _result_dtype(grad, what="grad_output"))
+    _compute_backward(grad, mask, slope, grad_in)
+    return grad_in
+
+
+# ---------------------------------------------------- registered operators --
+
+@torch.library.custom_op("leaky::leaky_relu", mutates_args=())
+def _op_forward(x: torch.Tensor, negative_slope: float) -> torch.Tensor:
+    """``x if x > 0 else negative_slope * x``."""
+    return _fresh_forward(x, negative_slope)
+
+
+@torch.library.custom_op("leaky::leaky_relu_with_mask", mutates_args=())
+def _op_forward_with_mask(x: torch.Tensor, negative_slope: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Leaky ReLU and its gradient mask ``x > 0``."""
+    return _fresh_forward_with_mask(x, negative_slope)
+
+
+@torch.library.custom_op("leaky::leaky_relu_backward", mutates_args=())
+def _op_backward(grad_output: torch.Tensor, mask: torch.Tensor,
+                 negative_slope: float) -> torch.Tensor:
+    """``grad_output if mask else grad_output * negative_slope``."""
+    return _fresh_backward(grad_output, mask, negative_slope)
+
+
+@torch.library.custom_op("leaky::leaky_relu_", mutates_args=("x",))
+def _op_forward_inplace(x: torch.Tensor, negative_slope: float) -> None:
+    """Leaky ReLU of ``x``, written into ``x``."""
+    _compute_forward(x, negative_slope, x)
+
+
+@_op_forward.register_fake
+def _(x, negative_slope):
+    return torch.empty_like(x, dtype=_result_dtype(x))
+
+
+@_op_forward_with_mask.register_fake
+def _(x, negative_slope):
+    return torch.empty_like(x, dtype=_result_dtype(x)), torch.empty_like(x, dtype=torch.bool)
+
+
+@_op_backward.register_fake
+def _(grad_output, mask, negative_slope):
+    return torch.empty_like(grad_output, dtype=_result_dtype(grad_output, what="grad_output"))
+
+
+@_op_forward_inplace.register_fake
+def _(x, negative_slope):
+    return None
+
+
+def _save_mask(ctx, mask, slope):
+    ctx.save_for_backward(mask)
+    ctx.slope = slope
+
+
+def _op_forward_setup(ctx, inputs, output):
+    x, slope = inputs
+    _save_mask(ctx, x > 0, slope)  # the op returns no mask: make the 1-byte one
+
+
+def _op_forward_with_mask_setup(ctx, inputs, output):
+    ctx.mark_non_differentiable(output[1])
+    _save_mask(ctx, output[1], inputs[1])
+
+
+def _op_backward_setup(ctx, inputs, output):
+    _save_mask(ctx, inputs[1], inputs[2])
+
+
+def _op_grad(ctx, grad, *unused):
+    """Every op's gradient is the backward op on the saved mask (linear in grad)."""
+    (mask,) = ctx.saved_tensors
+    return (_op_backward(grad, mask, ctx.slope),) + (None,) * (ctx.n_inputs - 1)
+
+
+def _with_inputs(n, setup):
+    def setup_context(ctx, inputs, output):
+        ctx.n_inputs = n
+        setup(ctx, inputs, output)
+    return setup_context
+
+
+_op_forward.register_autograd(_op_grad, setup_context=_with_inputs(2, _op_forward_setup))
+_op_forward_with_mask.register_autograd(
+    _op_grad, setup_context=_with_inputs(2, _op_forward_with_mask_setup))
+_op_backward.register_autograd(_op_grad, setup_context=_with_inputs(3, _op_backward_setup))
+
+
+def _batch_first(t, dim, size):
+    """``t`` with its vmap batch dimension first (broadcast if it has none)."""
+    return t.movedim(dim, 0) if dim is not None else t.expand(size, *t.shape)
+
+
+def _vmap_forward(info, in_dims, x, negative_slope):
+    return _op_forward(x, negative_slope), in_dims[0]
+
+
+def _vmap_forward_with_mask(info, in_dims, x, negative_slope):
+    return _op_forward_with_mask(x, negative_slope), (in_dims[0], in_dims[0])
+
+
+def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
+    grad_output = _batch_first(grad_output, in_dims[0], info.batch_size)
+    mask = _batch_first(mask, in_dims[1], info.batch_size)
+    return _op_backward(grad_output, mask, negative_slope), 0
+
+
+_op_forward.register_vmap(_vmap_forward)
+_op_forward_with_mask.register_vmap(_vmap_forward_with_mask)
+_op_backward.register_vmap(_vmap_backward)
+
+
+# ------------------------------------------------------------- eager path --
+
+def _forward_with_mask_values(x, slope):
+    if _direct(x):
+        return _fresh_forward_with_mask(x, slope)
+    return torch.ops.leaky.leaky_relu_with_mask(x, slope)
+
+
+def _backward_values(grad, mask, slope):
+    if _direct(grad, mask):
+        return _fresh_backward(grad, mask, slope)
+    return torch.ops.leaky.leaky_relu_backward(grad, mask, slope)
+
+
+class _LeakyReLU(torch.autograd.Function):
+    """Forward returns ``(y, mask)`` and saves only the 1-byte mask."""
 
     @staticmethod
-    def forward(ctx, x, slope):
-        y = _new_output(x, x.dtype)
-        mask = _new_output(x, torch.bool)
-        _plain_forward(x, slope, y, mask)
-        ctx.save_for_backward(mask)
-        ctx.slope = slope
+    def forward(x, slope):
+        return _forward_with_mask_values(x, slope)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        mask = output[1]
         ctx.mark_non_differentiable(mask)
-        return y, mask
+        ctx.save_for_backward(mask)
+        ctx.save_for_forward(mask)
+        ctx.slope = inputs[1]
 
     @staticmethod
     def backward(ctx, grad_y, grad_mask):
         (mask,) = ctx.saved_tensors
-        return LeakyReLUBackwardFunction.apply(grad_y, mask, ctx.slope), None
+        return _differentiable_backward(grad_y, mask, ctx.slope), None
+
+    @staticmethod
+    def jvp(ctx, x_tangent, slope_tangent):
+        (mask,) = ctx.saved_tensors
+        return _backward_values(x_tangent, mask, ctx.slope), None
+
+    @staticmethod
+    def vmap(info, in_dims, x, slope):
+        return _LeakyReLU.apply(x, slope), (in_dims[0], in_dims[0])
 
 
-class LeakyReLUBackwardFunction(torch.autograd.Function):
+class _LeakyReLUBackward(torch.autograd.Function):
     """``grad if mask else grad * slope``: linear in ``grad``, so its own
     gradient is the same function (double backward)."""
 
     @staticmethod
-    def forward(ctx, grad, mask, slope):
-        ctx.save_for_backward(mask)
-        ctx.slope = slope
-        grad_in = _new_output(grad, grad.dtype)
-        _plain_backward(grad, mask, slope, grad_in)
-        return grad_in
+    def forward(grad, mask, slope):
+        return _backward_values(grad, mask, slope)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[1])
+        ctx.save_for_forward(inputs[1])
+        ctx.slope = inputs[2]
 
     @staticmethod
     def backward(ctx, grad_grad_in):
         (mask,) = ctx.saved_tensors
-        return LeakyReLUBackwardFunction.apply(grad_grad_in, mask, ctx.slope), None, None
+        return _differentiable_backward(grad_grad_in, mask, ctx.slope), None, None
+
+    @staticmethod
+    def jvp(ctx, grad_tangent, mask_tangent, slope_tangent):
+        (mask,) = ctx.saved_tensors
+        return _backward_values(grad_tangent, mask, ctx.slope)
+
+    @staticmethod
+    def vmap(info, in_dims, grad, mask, slope):
+        grad = _batch_first(grad, in_dims[0], info.batch_size)
+        mask = _batch_first(mask, in_dims[1], info.batch_size)
+        return _LeakyReLUBackward.apply(grad, mask, slope), 0
+
+
+def _differentiable_backward(grad, mask, slope):
+    if _direct(grad, mask) and not torch.compiler.is_compiling():
+        return _LeakyReLUBackward.apply(grad, mask, slope)
+    return torch.ops.leaky.leaky_relu_backward(grad, mask, slope)  # autograd registered
+
+
+class _LeakyReLUInplace(torch.autograd.Function):
+    """In place under autograd, for plain eager tensors: the mask is saved,
+    so any finite slope works (torch refuses slopes <= 0 here, because it
+    recovers the sign from the output)."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        mask = _new_output(x, torch.bool)
+        _compute_forward(x, slope, x, mask)
+        ctx.mark_dirty(x)
+        ctx.mark_non_differentiable(mask)
+        ctx.save_for_backward(mask)
+        ctx.slope = slope
+        return x, mask
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_mask):
+        (mask,) = ctx.saved_tensors
+        return _differentiable_backward(grad_y, mask, ctx.slope), None
 
 
 # ------------------------------------------------------------ entry points --
 
-_FAST_DTYPES = frozenset((torch.float16, torch.float32, torch.float64))
-
-
 def _forward_fast(x, slope):
     """The plainest call, a dense CPU float tensor outside autograd, through
-    the kernels' C fast path: the result it gives is the ufunc's, and the
-    fixed cost of a call drops from about 8 to 3 microseconds.  None for
-    anything else."""
-    if (x.dtype in _FAST_DTYPES and x.is_cpu and x.layout is torch.strided
-            and not x.is_neg() and not _records_grad(x)):
+    the kernels' C fast path (whose result is the ufunc's).  None otherwise."""
+    if (_direct(x) and x.dtype in _FAST_DTYPES and x.is_cpu
+            and x.layout is torch.strided and not x.is_neg() and not _records_grad(x)):
         y = _kernels.forward_fast(x.numpy(), slope, None)
         if y is not None:
             return torch.from_numpy(y)
     return None
+
+
+def _refuse_out_under_autograd(*tensors):
+    if _records_grad(*tensors):
+        raise RuntimeError(
+            "leaky_relu(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad (use the "
+            "returned tensor, or inplace=True / out=x)")
+
+
+def _is_same_tensor_view(a, b):
+    return a is b or (a.data_ptr() == b.data_ptr() and a.shape == b.shape
+                      and a.stride() == b.stride() and a.dtype == b.dtype
+                      and a.device == b.device)
+
+
+def _write_into(out, x, slope, name):
+    """Forward into a given ``out`` (not ``x``) without autograd."""
+    _contract.check_out(out, x.shape, _result_dtype(x, slope), name, torch.Tensor)
+    _refuse_out_under_autograd(x, out)
+    if _direct(x, out):
+        _compute_forward(x, slope, out)
+        torch.autograd.graph.increment_version(out)
+    else:
+        out.copy_(torch.ops.leaky.leaky_relu(x, slope))
+    return out
 
 
 def forward(x, slope, out=None, **keywords):
@@ -193,34 +462,84 @@ def forward(x, slope, out=None, **keywords):
         if y is not None:
             return y
     _contract.refuse_ufunc_keywords(keywords, x)
-    dtype = _result_dtype(x, slope)
+    _checked(x)
+    _result_dtype(x, slope)
     out = _contract.split_single_out(out)
-    if out is None and _records_grad(x):
-        return LeakyReLUFunction.apply(x, slope)[0]
-    y = _output(out, x, dtype, "out")
-    _plain_forward(x, slope, y, None)
-    return y
+    if out is not None:
+        if isinstance(out, torch.Tensor) and _is_same_tensor_view(out, x):
+            return forward_inplace(x, slope)
+        return _write_into(out, x, slope, "out")
+    if torch.compiler.is_compiling():  # Dynamo: the registered ops, with their autograd
+        if _records_grad(x):
+            return torch.ops.leaky.leaky_relu_with_mask(x, slope)[0]
+        return torch.ops.leaky.leaky_relu(x, slope)
+    if _records_grad(x):
+        return _LeakyReLU.apply(x, slope)[0]
+    if _direct(x):
+        return _fresh_forward(x, slope)
+    return torch.ops.leaky.leaky_relu(x, slope)
+
+
+def forward_inplace(x, slope):
+    """Leaky ReLU written into ``x``; returns ``x``."""
+    _checked(x)
+    if _result_dtype(x, slope) != x.dtype:
+        raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}: "
+                        f"the result is {_result_dtype(x, slope)}")
+    if not _direct(x) or (_records_grad(x) and torch.autograd.forward_ad._current_level >= 0):
+        # Traced (compile, export, transforms) or forward-mode AD: the
+        # out-of-place forward and torch's own copy_, which autograd and
+        # functionalization both understand.
+        return x.copy_(forward(x, slope))
+    if _records_grad(x):
+        _LeakyReLUInplace.apply(x, slope)
+        return x
+    _compute_forward(x, slope, x)
+    torch.autograd.graph.increment_version(x)
+    return x
 
 
 def forward_with_mask(x, slope, out=None, **keywords):
     _contract.refuse_ufunc_keywords(keywords, x)
+    _checked(x)
     dtype = _result_dtype(x, slope)
     y_out, mask_out = _contract.split_out_pair(out)
-    if y_out is None and mask_out is None and _records_grad(x):
-        return LeakyReLUFunction.apply(x, slope)
-    y = _output(y_out, x, dtype, "out[0]")
-    mask = _output(mask_out, x, torch.bool, "out[1]")
-    _plain_forward(x, slope, y, mask)
+    if y_out is None and mask_out is None:
+        if _records_grad(x) and not torch.compiler.is_compiling():
+            return _LeakyReLU.apply(x, slope)
+        return _forward_with_mask_values(x, slope)
+    _refuse_out_under_autograd(x, *(o for o in (y_out, mask_out) if o is not None))
+    y = _new_output(x, dtype) if y_out is None else \
+        _contract.check_out(y_out, x.shape, dtype, "out[0]", torch.Tensor)
+    mask = _new_output(x, torch.bool) if mask_out is None else \
+        _contract.check_out(mask_out, x.shape, torch.bool, "out[1]", torch.Tensor)
+    if _direct(x, y, mask):
+        _compute_forward(x, slope, y, mask)
+        for given in (y_out, mask_out):
+            if given is not None:
+                torch.autograd.graph.increment_version(given)
+    else:
+        y_new, mask_new = torch.ops.leaky.leaky_relu_with_mask(x, slope)
+        y.copy_(y_new)
+        mask.copy_(mask_new)
     return y, mask
 
 
 def backward(grad, mask, slope, out=None, **keywords):
     _contract.refuse_ufunc_keywords(keywords, grad)
+    _checked(grad, "grad_output")
     dtype = _result_dtype(grad, slope, "grad_output")
     _contract.check_mask(mask, grad.shape)
     out = _contract.split_single_out(out)
-    if out is None and _records_grad(grad):
-        return LeakyReLUBackwardFunction.apply(grad, mask, slope)
-    grad_in = _output(out, grad, dtype, "out")
-    _plain_backward(grad, mask, slope, grad_in)
-    return grad_in
+    if out is None:
+        if _records_grad(grad):
+            return _differentiable_backward(grad, mask, slope)
+        return _backward_values(grad, mask, slope)
+    _contract.check_out(out, grad.shape, dtype, "out", torch.Tensor)
+    _refuse_out_under_autograd(grad, out)
+    if _direct(grad, mask, out):
+        _compute_backward(grad, mask, slope, out)
+        torch.autograd.graph.increment_version(out)
+    else:
+        out.copy_(torch.ops.leaky.leaky_relu_backward(grad, mask, slope))
+    return out

@@ -92,8 +92,11 @@ def test_out_tensor_checks():
         leaky.leaky_relu(x, out=np.empty(3, dtype=np.float32))
     with pytest.raises(TypeError, match="dtype"):
         leaky.leaky_relu(x, out=torch.empty(3, dtype=torch.float64))
-    with pytest.raises(ValueError, match="requires grad"):
+    # As torch's own out= ops (torch.add(x, 1, out=...)) do:
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
         leaky.leaky_relu(x, out=torch.empty(3, requires_grad=True))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        leaky.leaky_relu(torch.ones(3, requires_grad=True), out=torch.empty(3))
 
 
 @pytest.mark.parametrize("slope", [0.01, -0.5, 1.5])
