@@ -28,7 +28,6 @@ so autograd notices them as it notices torch's own in-place ops.
 
 import numpy as np
 import torch
-from torch.utils._python_dispatch import _get_current_dispatch_mode
 
 from . import _contract
 from . import ufuncs
@@ -71,11 +70,17 @@ def _records_grad(*tensors):
         or torch.autograd.forward_ad._current_level >= 0
 
 
+_dispatch_modes_active = torch._C._len_torch_dispatch_stack
+
+
 def _direct(*tensors):
     """Plain eager tensors: the kernels may run on them directly."""
-    if torch.compiler.is_compiling() or _get_current_dispatch_mode() is not None:
+    if torch.compiler.is_compiling() or _dispatch_modes_active():
         return False
-    return all(type(t) is torch.Tensor and not _is_functorch_wrapped(t) for t in tensors)
+    for t in tensors:
+        if type(t) is not torch.Tensor or _is_functorch_wrapped(t):
+            return False
+    return True
 
 
 # ---------------------------------------------------------------- kernels --
@@ -188,19 +193,41 @@ def _compute_backward(grad, mask, slope, grad_in):
     grad_in.copy_(torch.ops.aten.leaky_relu_backward(source, mask.to(source.dtype), slope, False))
 
 
+def _plain_numpy(t):
+    """A NumPy view of a dense CPU float tensor the C fast paths may take."""
+    if t.dtype in _FAST_DTYPES and t.is_cpu and not t.is_neg():
+        return t.detach().numpy()
+    return None
+
+
 def _fresh_forward(x, slope):
+    plain = _plain_numpy(x)
+    if plain is not None:
+        y = _kernels.forward_fast(plain, slope, None)
+        if y is not None:
+            return torch.from_numpy(y)
     y = _new_output(x, _result_dtype(x))
     _compute_forward(x, slope, y)
     return y
 
 
 def _fresh_forward_with_mask(x, slope):
+    plain = _plain_numpy(x)
+    if plain is not None:
+        pair = _kernels.forward_mask_fast(plain, slope)
+        if pair is not None:
+            return torch.from_numpy(pair[0]), torch.from_numpy(pair[1])
     y, mask = _new_output(x, _result_dtype(x)), _new_output(x, torch.bool)
     _compute_forward(x, slope, y, mask)
     return y, mask
 
 
 def _fresh_backward(grad, mask, slope):
+    plain = _plain_numpy(grad)
+    if plain is not None and mask.is_cpu and mask.dtype is torch.bool:
+        grad_in = _kernels.backward_fast(plain, mask.numpy(), slope)
+        if grad_in is not None:
+            return torch.from_numpy(grad_in)
     grad_in = _new_output(grad, _result_dtype(grad, what="grad_output"))
     _compute_backward(grad, mask, slope, grad_in)
     return grad_in
@@ -329,8 +356,10 @@ def _backward_values(grad, mask, slope):
     return torch.ops.leaky.leaky_relu_backward(grad, mask, slope)
 
 
-class _LeakyReLU(torch.autograd.Function):
-    """Forward returns ``(y, mask)`` and saves only the 1-byte mask."""
+class _LeakyReLUTraceable(torch.autograd.Function):
+    """Forward returns ``(y, mask)`` and saves only the 1-byte mask; with
+    ``setup_context``, ``jvp`` and ``vmap``, so functorch's transforms and
+    forward-mode AD can use it."""
 
     @staticmethod
     def forward(x, slope):
@@ -339,6 +368,7 @@ class _LeakyReLU(torch.autograd.Function):
     @staticmethod
     def setup_context(ctx, inputs, output):
         mask = output[1]
+        ctx.set_materialize_grads(False)  # no zeros for the mask's gradient
         ctx.mark_non_differentiable(mask)
         ctx.save_for_backward(mask)
         ctx.save_for_forward(mask)
@@ -346,20 +376,24 @@ class _LeakyReLU(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_y, grad_mask):
+        if grad_y is None:
+            return None, None
         (mask,) = ctx.saved_tensors
         return _differentiable_backward(grad_y, mask, ctx.slope), None
 
     @staticmethod
     def jvp(ctx, x_tangent, slope_tangent):
+        if x_tangent is None:
+            return None, None
         (mask,) = ctx.saved_tensors
         return _backward_values(x_tangent, mask, ctx.slope), None
 
     @staticmethod
     def vmap(info, in_dims, x, slope):
-        return _LeakyReLU.apply(x, slope), (in_dims[0], in_dims[0])
+        return _LeakyReLUTraceable.apply(x, slope), (in_dims[0], in_dims[0])
 
 
-class _LeakyReLUBackward(torch.autograd.Function):
+class _LeakyReLUGradTraceable(torch.autograd.Function):
     """``grad if mask else grad * slope``: linear in ``grad``, so its own
     gradient is the same function (double backward)."""
 
@@ -387,13 +421,59 @@ class _LeakyReLUBackward(torch.autograd.Function):
     def vmap(info, in_dims, grad, mask, slope):
         grad = _batch_first(grad, in_dims[0], info.batch_size)
         mask = _batch_first(mask, in_dims[1], info.batch_size)
-        return _LeakyReLUBackward.apply(grad, mask, slope), 0
+        return _LeakyReLUGradTraceable.apply(grad, mask, slope), 0
 
 
 def _differentiable_backward(grad, mask, slope):
-    if _direct(grad, mask) and not torch.compiler.is_compiling():
-        return _LeakyReLUBackward.apply(grad, mask, slope)
-    return torch.ops.leaky.leaky_relu_backward(grad, mask, slope)  # autograd registered
+    if torch.compiler.is_compiling():
+        return torch.ops.leaky.leaky_relu_backward(grad, mask, slope)  # autograd registered
+    return _autograd_function(grad, mask)[1].apply(grad, mask, slope)
+
+
+class _LeakyReLU(torch.autograd.Function):
+    """:class:`_LeakyReLUTraceable` for plain eager tensors, in the older
+    ``forward(ctx, ...)`` style: its ``apply`` costs about 4 µs, against 15 µs
+    for a Function with ``setup_context`` (which functorch's transforms
+    need)."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        y, mask = _fresh_forward_with_mask(x, slope)
+        ctx.set_materialize_grads(False)  # no zeros for the mask's gradient
+        ctx.mark_non_differentiable(mask)
+        ctx.save_for_backward(mask)
+        ctx.slope = slope
+        return y, mask
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_mask):
+        if grad_y is None:
+            return None, None
+        (mask,) = ctx.saved_tensors
+        return _differentiable_backward(grad_y, mask, ctx.slope), None
+
+
+class _LeakyReLUGrad(torch.autograd.Function):
+    """:class:`_LeakyReLUGradTraceable` for plain eager tensors (older style)."""
+
+    @staticmethod
+    def forward(ctx, grad, mask, slope):
+        ctx.save_for_backward(mask)
+        ctx.slope = slope
+        return _fresh_backward(grad, mask, slope)
+
+    @staticmethod
+    def backward(ctx, grad_grad_in):
+        (mask,) = ctx.saved_tensors
+        return _differentiable_backward(grad_grad_in, mask, ctx.slope), None, None
+
+
+def _autograd_function(*tensors):
+    """The Function for these tensors: the cheap eager one, or the one that
+    functorch's transforms and forward-mode AD can use."""
+    if _direct(*tensors) and torch.autograd.forward_ad._current_level < 0:
+        return _LeakyReLU, _LeakyReLUGrad
+    return _LeakyReLUTraceable, _LeakyReLUGradTraceable
 
 
 class _LeakyReLUInplace(torch.autograd.Function):
@@ -405,6 +485,7 @@ class _LeakyReLUInplace(torch.autograd.Function):
     def forward(ctx, x, slope):
         mask = _new_output(x, torch.bool)
         _compute_forward(x, slope, x, mask)
+        ctx.set_materialize_grads(False)  # no zeros for the mask's gradient
         ctx.mark_dirty(x)
         ctx.mark_non_differentiable(mask)
         ctx.save_for_backward(mask)
@@ -413,11 +494,20 @@ class _LeakyReLUInplace(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_y, grad_mask):
+        if grad_y is None:
+            return None, None
         (mask,) = ctx.saved_tensors
         return _differentiable_backward(grad_y, mask, ctx.slope), None
 
 
 # ------------------------------------------------------------ entry points --
+
+def _eager_autograd(x):
+    """A plain eager CPU float tensor that autograd records (reverse mode)."""
+    return (torch.is_grad_enabled() and x.requires_grad and x.dtype in _FAST_DTYPES
+            and x.is_cpu and torch.autograd.forward_ad._current_level < 0
+            and _direct(x) and x.layout is torch.strided and not x.is_neg())
+
 
 def _forward_fast(x, slope):
     """The plainest call, a dense CPU float tensor outside autograd, through
@@ -461,6 +551,8 @@ def forward(x, slope, out=None, **keywords):
         y = _forward_fast(x, slope)
         if y is not None:
             return y
+        if _eager_autograd(x):
+            return _LeakyReLU.apply(x, slope)[0]
     _contract.refuse_ufunc_keywords(keywords, x)
     _checked(x)
     _result_dtype(x, slope)
@@ -474,7 +566,7 @@ def forward(x, slope, out=None, **keywords):
             return torch.ops.leaky.leaky_relu_with_mask(x, slope)[0]
         return torch.ops.leaky.leaky_relu(x, slope)
     if _records_grad(x):
-        return _LeakyReLU.apply(x, slope)[0]
+        return _autograd_function(x)[0].apply(x, slope)[0]
     if _direct(x):
         return _fresh_forward(x, slope)
     return torch.ops.leaky.leaky_relu(x, slope)
@@ -506,7 +598,7 @@ def forward_with_mask(x, slope, out=None, **keywords):
     y_out, mask_out = _contract.split_out_pair(out)
     if y_out is None and mask_out is None:
         if _records_grad(x) and not torch.compiler.is_compiling():
-            return _LeakyReLU.apply(x, slope)
+            return _autograd_function(x)[0].apply(x, slope)
         return _forward_with_mask_values(x, slope)
     _refuse_out_under_autograd(x, *(o for o in (y_out, mask_out) if o is not None))
     y = _new_output(x, dtype) if y_out is None else \
