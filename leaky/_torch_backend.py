@@ -506,14 +506,15 @@ def _eager_autograd(x):
     """A plain eager CPU float tensor that autograd records (reverse mode)."""
     return (torch.is_grad_enabled() and x.requires_grad and x.dtype in _FAST_DTYPES
             and x.is_cpu and torch.autograd.forward_ad._current_level < 0
-            and _direct(x) and x.layout is torch.strided and not x.is_neg())
+            and _direct(x) and x.layout is torch.strided and not x.is_nested
+            and not x.is_neg())
 
 
 def _forward_fast(x, slope):
     """The plainest call, a dense CPU float tensor outside autograd, through
     the kernels' C fast path (whose result is the ufunc's).  None otherwise."""
-    if (_direct(x) and x.dtype in _FAST_DTYPES and x.is_cpu
-            and x.layout is torch.strided and not x.is_neg() and not _records_grad(x)):
+    if (_direct(x) and x.dtype in _FAST_DTYPES and x.is_cpu and x.layout is torch.strided
+            and not x.is_nested and not x.is_neg() and not _records_grad(x)):
         y = _kernels.forward_fast(x.numpy(), slope, None)
         if y is not None:
             return torch.from_numpy(y)

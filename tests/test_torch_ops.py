@@ -1,0 +1,340 @@
+"""leaky.torch: registered operators (opcheck), torch.compile with no graph
+breaks, torch.export, torch.func transforms, forward-mode AD, in place under
+autograd for any slope, the version counter, every tensor kind, saved-tensor
+memory, the nn.Module, and training bit-identical to torch.nn.LeakyReLU."""
+
+import copy
+import pickle
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+import leaky  # noqa: E402
+import leaky.torch  # noqa: E402
+
+DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
+SLOPES = [0.01, 0.2, 1.5, 1.0 / 3.0]
+
+
+def _bits(t):
+    return t.detach().contiguous().view(torch.uint8).numpy() if t.dtype.itemsize == 1 else \
+        t.detach().contiguous().view({2: torch.int16, 4: torch.int32, 8: torch.int64}[t.dtype.itemsize]).numpy()
+
+
+def assert_identical(got, want):
+    assert got.dtype == want.dtype and got.shape == want.shape
+    nan = torch.isnan(want)
+    assert torch.equal(torch.isnan(got), nan)
+    np.testing.assert_array_equal(_bits(got[~nan]), _bits(want[~nan]))
+
+
+def _x(dtype=torch.float32, n=64, requires_grad=False):
+    x = torch.linspace(-3, 3, n, dtype=dtype)
+    x[n // 2], x[n // 2 + 1] = 0.0, -0.0
+    return x.requires_grad_(requires_grad)
+
+
+def test_import_leaky_alone_does_not_import_torch():
+    code = "import sys, leaky; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+# -------------------------------------------------------------- operators --
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_opcheck_every_operator(dtype):
+    x = torch.randn(4, 5, dtype=dtype)
+    cases = [
+        (torch.ops.leaky.leaky_relu, (x.clone().requires_grad_(), 0.1)),
+        (torch.ops.leaky.leaky_relu_with_mask, (x.clone().requires_grad_(), -0.5)),
+        (torch.ops.leaky.leaky_relu_backward,
+         (torch.randn(4, 5, dtype=dtype, requires_grad=True), x > 0, 0.1)),
+        (torch.ops.leaky.leaky_relu_, (x.clone(), 0.1)),
+    ]
+    for op, args in cases:
+        torch.library.opcheck(op, args)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("slope", SLOPES)
+def test_operators_match_torch(dtype, slope):
+    x = _x(dtype)
+    assert_identical(torch.ops.leaky.leaky_relu(x, slope), F.leaky_relu(x, slope))
+    y, mask = torch.ops.leaky.leaky_relu_with_mask(x, slope)
+    assert_identical(y, F.leaky_relu(x, slope))
+    assert torch.equal(mask, x > 0)
+    grad = torch.linspace(-1, 2, 64, dtype=dtype)
+    assert_identical(torch.ops.leaky.leaky_relu_backward(grad, mask, slope),
+                     torch.ops.aten.leaky_relu_backward(grad, x, slope, False))
+    inplace = x.clone()
+    torch.ops.leaky.leaky_relu_(inplace, slope)
+    assert_identical(inplace, F.leaky_relu(x, slope))
+
+
+# --------------------------------------------------------------- autograd --
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("slope", SLOPES)
+def test_gradients_match_torch_bit_for_bit(dtype, slope):
+    ours, theirs = _x(dtype, requires_grad=True), _x(dtype, requires_grad=True)
+    upstream = torch.linspace(-1, 2, 64, dtype=dtype)
+    y, y_ref = leaky.torch.leaky_relu(ours, slope), F.leaky_relu(theirs, slope)
+    assert_identical(y, y_ref)
+    y.backward(upstream)
+    y_ref.backward(upstream)
+    assert_identical(ours.grad, theirs.grad)  # the slope at x == 0, as in torch
+
+
+def test_double_backward():
+    x = torch.randn(12, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: leaky.torch.leaky_relu(t, -0.3), (x,))
+    assert torch.autograd.gradgradcheck(lambda t: leaky.torch.leaky_relu(t, 0.2), (x,))
+    assert torch.autograd.gradgradcheck(lambda t: torch.ops.leaky.leaky_relu(t, 0.2), (x,))
+
+
+@pytest.mark.parametrize("slope", [0.1, 0.0, -0.5, 2.0])
+@pytest.mark.parametrize("how", ["inplace", "out=x"])
+def test_in_place_under_autograd_for_any_slope(slope, how):
+    base = torch.randn(50, requires_grad=True)
+    upstream = torch.randn(50)
+    h = base * 1.0  # a non-leaf
+    y = leaky.torch.leaky_relu(h, slope, inplace=True) if how == "inplace" else \
+        leaky.leaky_relu(h, slope, out=h)
+    assert y is h
+    (y * upstream).sum().backward()
+    want = torch.where(base.detach() > 0, upstream, upstream * torch.tensor(slope))
+    assert torch.equal(base.grad, want)
+    assert torch.equal(y.detach(), F.leaky_relu(base.detach(), slope))
+
+
+def test_in_place_on_a_leaf_that_requires_grad_gets_torchs_error():
+    x = torch.randn(4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        leaky.torch.leaky_relu(x, 0.1, inplace=True)
+
+
+def test_regression_in_place_write_bumps_the_version_counter():
+    a = torch.tensor([-1.0, 2.0], requires_grad=True)
+    b = torch.tensor([3.0, -4.0])
+    z = (a * b).sum()
+    version = b._version
+    leaky.leaky_relu(b, 0.1, out=b)
+    assert b._version > version
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+
+
+def test_out_of_another_tensor_while_autograd_records_raises():
+    with pytest.raises(RuntimeError, match="out=.* don't support automatic differentiation"):
+        leaky.leaky_relu(torch.randn(3, requires_grad=True), 0.1, out=torch.empty(3))
+    out = torch.empty(3)
+    version = out._version
+    leaky.leaky_relu(torch.tensor([-1.0, 0.0, 2.0]), 0.5, out=out)
+    assert out._version > version and torch.equal(out, torch.tensor([-0.5, 0.0, 2.0]))
+
+
+def test_forward_saves_only_the_mask():
+    packed = []
+
+    def pack(t):
+        packed.append(t)
+        return t
+
+    x = torch.randn(1000, requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = leaky.torch.leaky_relu(x * 1.0, 0.1)
+        packed.clear()  # the multiplication's own saves do not count
+        y2 = leaky.torch.leaky_relu(x, 0.1)
+    assert len(packed) == 1
+    (mask,) = packed
+    assert mask.dtype == torch.bool and mask.numel() == x.numel()
+    assert mask.element_size() * mask.numel() == x.numel()  # 1 byte per element
+    y2.sum().backward()
+    del y
+
+
+# ------------------------------------------------------------- transforms --
+
+def test_func_transforms_give_torchs_values():
+    from torch.func import grad, jacfwd, jacrev, jvp, vmap
+    x = _x(torch.float64, 16)
+    ours = lambda t: leaky.torch.leaky_relu(t, 0.1)  # noqa: E731
+    theirs = lambda t: F.leaky_relu(t, 0.1)  # noqa: E731
+    batch = torch.randn(3, 16, dtype=torch.float64)
+    assert torch.equal(vmap(ours)(batch), theirs(batch))
+    assert torch.equal(grad(lambda t: ours(t).sum())(x), grad(lambda t: theirs(t).sum())(x))
+    assert torch.equal(jacrev(ours)(x), jacrev(theirs)(x))
+    assert torch.equal(jacfwd(ours)(x), jacfwd(theirs)(x))
+    tangent = torch.randn(16, dtype=torch.float64)
+    for got, want in zip(jvp(ours, (x,), (tangent,)), jvp(theirs, (x,), (tangent,))):
+        assert torch.equal(got, want)
+    assert torch.equal(vmap(grad(lambda t: ours(t).sum()))(batch),
+                       vmap(grad(lambda t: theirs(t).sum()))(batch))
+
+
+def test_vmap_of_the_backward_operator_with_an_unbatched_mask():
+    from torch.func import vmap
+    grads = torch.randn(4, 6)
+    mask = torch.randn(6) > 0
+    got = vmap(lambda g: torch.ops.leaky.leaky_relu_backward(g, mask, 0.1))(grads)
+    assert torch.equal(got, torch.where(mask, grads, grads * 0.1))
+
+
+def test_forward_mode_ad_dual_tensors():
+    import torch.autograd.forward_ad as fwAD
+    x = _x(torch.float64, 16)
+    tangent = torch.randn(16, dtype=torch.float64)
+    results = []
+    for f in (lambda t: leaky.torch.leaky_relu(t, 0.1), lambda t: F.leaky_relu(t, 0.1)):
+        with fwAD.dual_level():
+            out = fwAD.unpack_dual(f(fwAD.make_dual(x, tangent)))
+            results.append((out.primal, out.tangent))
+    assert torch.equal(results[0][0], results[1][0])
+    assert torch.equal(results[0][1], results[1][1])
+
+
+def _model(inplace, dtype=torch.float32):
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(8, 16), leaky.torch.LeakyReLU(0.1, inplace=inplace),
+                               torch.nn.Linear(16, 1)).to(dtype)
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_compile_fullgraph_no_graph_breaks_and_bit_identical_to_eager(inplace):
+    import torch._dynamo
+    torch._dynamo.reset()
+    inputs = torch.randn(5, 8)
+    explained = torch._dynamo.explain(_model(inplace))(inputs)
+    assert explained.graph_break_count == 0
+    # aot_eager runs the traced graph op by op, so every bit can be compared
+    # (inductor would also re-generate the Linear layers' own arithmetic).
+    for backend in ("aot_eager", "inductor"):
+        eager = _model(inplace)
+        compiled = torch.compile(_model(inplace), fullgraph=True, backend=backend)
+        out_eager, out_compiled = eager(inputs), compiled(inputs)
+        out_eager.sum().backward()
+        out_compiled.sum().backward()
+        for got, want in [(out_compiled, out_eager)] + [
+                (c.grad, e.grad) for c, e in zip(compiled.parameters(), eager.parameters())]:
+            if backend == "aot_eager":
+                assert torch.equal(got, want)
+            else:
+                torch.testing.assert_close(got, want)
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+def test_compiled_leaky_relu_is_bit_identical_to_eager(inplace, dtype):
+    def f(x):
+        h = x * 1.0
+        return leaky.torch.leaky_relu(h, 0.1, inplace=inplace) * 2.0
+
+    x_eager, x_compiled = _x(dtype, requires_grad=True), _x(dtype, requires_grad=True)
+    upstream = torch.linspace(-1, 2, 64, dtype=dtype)
+    y_eager, y_compiled = f(x_eager), torch.compile(f, fullgraph=True)(x_compiled)
+    assert_identical(y_compiled, y_eager)
+    y_eager.backward(upstream)
+    y_compiled.backward(upstream)
+    assert_identical(x_compiled.grad, x_eager.grad)
+
+
+def test_export_works_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        program = torch.export.export(_model(False), (torch.randn(5, 8),))
+    assert "leaky" in str(program.graph)
+    inputs = torch.randn(5, 8)
+    assert torch.equal(program.module()(inputs), _model(False)(inputs))
+
+
+# ------------------------------------------------------------ tensor kinds --
+
+def test_negative_and_conjugate_bit_views():
+    z = torch.complex(torch.randn(10), torch.randn(10))
+    view = z.conj().imag
+    assert view.is_neg()
+    assert torch.equal(leaky.torch.leaky_relu(view, 0.1), F.leaky_relu(view.resolve_neg(), 0.1))
+    assert torch.equal(leaky.leaky_relu(view, 0.1), F.leaky_relu(view.resolve_neg(), 0.1))
+    want = F.leaky_relu(view.resolve_neg(), 0.1)
+    leaky.torch.leaky_relu(view, 0.1, inplace=True)
+    assert torch.equal(view, want)
+
+
+def test_copy_on_write_tensors_are_not_written_through():
+    original = torch.tensor([-2.0, 3.0])
+    lazy = torch._lazy_clone(original)
+    leaky.torch.leaky_relu(lazy, 0.5, inplace=True)
+    assert torch.equal(lazy, torch.tensor([-1.0, 3.0]))
+    assert torch.equal(original, torch.tensor([-2.0, 3.0]))
+    assert torch.equal(leaky.torch.leaky_relu(torch._lazy_clone(original), 0.5),
+                       torch.tensor([-1.0, 3.0]))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # prototype/beta/deprecated kinds
+@pytest.mark.parametrize("make, pattern", [
+    (lambda: torch.randn(4).to_sparse(), "layout torch.sparse_coo"),
+    (lambda: torch.randn(4, 4).to_sparse_csr(), "layout torch.sparse_csr"),
+    (lambda: torch.nested.nested_tensor([torch.randn(2), torch.randn(3)]), "nested"),
+    (lambda: torch.quantize_per_tensor(torch.randn(4), 0.1, 0, torch.qint8), "quantized"),
+    (lambda: torch.randn(4, dtype=torch.complex64), "complex64"),
+])
+def test_unsupported_tensor_kinds_are_refused_by_name(make, pattern):
+    for call in (lambda t: leaky.torch.leaky_relu(t), lambda t: leaky.leaky_relu(t),
+                 lambda t: leaky.leaky_relu_with_mask(t)):
+        with pytest.raises(TypeError, match=pattern):
+            call(make())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cuda_tensors_match_torch(dtype):
+    x = _x(dtype).cuda().requires_grad_()
+    ref = _x(dtype).cuda().requires_grad_()
+    y, y_ref = leaky.torch.leaky_relu(x, 0.1), F.leaky_relu(ref, 0.1)
+    assert torch.equal(y, y_ref)
+    y.sum().backward()
+    y_ref.sum().backward()
+    assert torch.equal(x.grad, ref.grad)
+    torch.library.opcheck(torch.ops.leaky.leaky_relu, (x.detach().clone(), 0.1))
+
+
+# ----------------------------------------------------------------- module --
+
+@pytest.mark.parametrize("args", [(), (0.2,), (0.2, True), (-0.5, False)])
+def test_module_is_a_drop_in_for_torch_nn_leaky_relu(args):
+    ours, theirs = leaky.torch.LeakyReLU(*args), torch.nn.LeakyReLU(*args)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.parameters()) == [] and list(ours.buffers()) == []
+    assert ours.state_dict() == {} == theirs.state_dict()
+    x = torch.randn(20)
+    for module in (ours, copy.deepcopy(ours), pickle.loads(pickle.dumps(ours)),
+                   torch.nn.Sequential(ours)):
+        assert torch.equal(module(x.clone()), theirs(x.clone()))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_training_an_mlp_ends_with_bit_identical_parameters(dtype):
+    def train(activation):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(16, 32), activation,
+                                    torch.nn.Linear(32, 32), activation,
+                                    torch.nn.Linear(32, 1)).to(dtype)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+        generator = torch.Generator().manual_seed(1)
+        for _ in range(50):
+            inputs = torch.randn(64, 16, generator=generator, dtype=dtype)
+            target = torch.randn(64, 1, generator=generator, dtype=dtype)
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(model(inputs), target).backward()
+            optimizer.step()
+        return list(model.parameters())
+
+    for ours, theirs in zip(train(leaky.torch.LeakyReLU(0.1)), train(torch.nn.LeakyReLU(0.1))):
+        assert torch.equal(ours, theirs)
