@@ -110,6 +110,24 @@ def torch_rows(data):
            *interleaved(lambda: leaky.leaky_relu_backward(grad, mask, SLOPE),
                         lambda: torch.ops.aten.leaky_relu_backward(gt, xt, SLOPE, False)))
     yield from bfloat16_rows(data)
+    yield from torch_module_rows()
+
+
+def torch_module_rows():
+    """leaky.torch against torch's own leaky_relu (torch's default threads)."""
+    import torch
+    import torch.nn.functional as F
+    import leaky.torch
+
+    x = torch.randn(10)
+    yield ("leaky.torch forward no grad n=10 / F.leaky_relu", 2.0,
+           *interleaved(lambda: leaky.torch.leaky_relu(x, SLOPE), lambda: F.leaky_relu(x, SLOPE)))
+    for shape, target in (((256, 512), 1.0), ((1000, 1000), 0.8)):
+        ours, theirs = torch.randn(*shape, requires_grad=True), torch.randn(*shape, requires_grad=True)
+        grad = torch.randn(*shape)
+        yield (f"leaky.torch forward+backward {shape[0]}x{shape[1]} / F.leaky_relu", target,
+               *interleaved(lambda: leaky.torch.leaky_relu(ours, SLOPE).backward(grad),
+                            lambda: F.leaky_relu(theirs, SLOPE).backward(grad)))
 
 
 def main(rst=False):

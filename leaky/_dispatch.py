@@ -16,6 +16,8 @@ The choice is cached per operand type.  Plain NumPy arrays never reach
 ``array_api_compat``: its namespace lookup costs about a microsecond.
 """
 
+import sys
+
 import numpy as np
 
 from . import _numpy_backend
@@ -25,14 +27,21 @@ __all__ = ["backend_for", "backend_for_pair"]
 _BACKEND_BY_TYPE = {np.ndarray: _numpy_backend}
 
 
+def _is_torch_tensor(x):
+    """Without array_api_compat, whose checks trip torch.compile's tracer."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
 def _choose(x):
+    if _is_torch_tensor(x):
+        from . import _torch_backend
+        return _torch_backend
+
     import array_api_compat as compat
 
     if compat.is_numpy_array(x) or not compat.is_array_api_obj(x):
         return _numpy_backend  # NumPy, its scalars, Python scalars and lists
-    if compat.is_torch_array(x):
-        from . import _torch_backend
-        return _torch_backend
     if compat.is_dask_array(x):
         from . import _dask_backend
         return _dask_backend

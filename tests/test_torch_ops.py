@@ -338,3 +338,20 @@ def test_training_an_mlp_ends_with_bit_identical_parameters(dtype):
 
     for ours, theirs in zip(train(leaky.torch.LeakyReLU(0.1)), train(torch.nn.LeakyReLU(0.1))):
         assert torch.equal(ours, theirs)
+
+
+def test_leaky_relu_on_tensors_compiles_without_warnings():
+    """array_api_compat's checks used to warn while Dynamo traced them."""
+    import torch._dynamo
+    torch._dynamo.reset()
+    code = ("import warnings, torch, leaky\n"
+            "f = torch.compile(lambda t: leaky.leaky_relu(t, 0.1), fullgraph=True,\n"
+            "                  backend='aot_eager')\n"
+            "x = torch.randn(5, requires_grad=True)\n"
+            "with warnings.catch_warnings():\n"
+            "    warnings.simplefilter('error', UserWarning)\n"
+            "    f(x).sum().backward()\n"
+            "print(torch.equal(x.grad, torch.where(x > 0, 1.0, 0.1)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
+    assert "array_api_compat" not in done.stderr, done.stderr[-2000:]

@@ -207,3 +207,35 @@ class BFloat16:
 
     def time_backward(self, impl):
         pick(self.ops, "backward")()
+
+
+class TorchModule:
+    """leaky.torch against torch's own leaky_relu, float32: forward without
+    grad, and forward + backward with requires_grad (torch's default threads)."""
+
+    params = ([10, 256 * 512, 1_000_000], ["leaky.torch", "F.leaky_relu"])
+    param_names = ["size", "implementation"]
+
+    def setup(self, size, impl):
+        try:
+            import torch
+        except ImportError:
+            raise SkipNotImplemented("torch is not installed")
+        if impl == "leaky.torch":
+            import leaky.torch
+            self.func = leaky.torch.leaky_relu
+        else:
+            self.func = torch.nn.functional.leaky_relu
+        self.x = torch.from_numpy(make_input(size, "float32", "contiguous").copy())
+        self.x_grad = self.x.clone().requires_grad_()
+        self.grad = torch.ones_like(self.x)
+
+    def time_forward(self, size, impl):
+        self.func(self.x, SLOPE)
+
+    def time_forward_backward(self, size, impl):
+        self.func(self.x_grad, SLOPE).backward(self.grad)
+
+    def time_tensor_through_leaky_relu(self, size, impl):
+        import leaky
+        (leaky.leaky_relu if impl == "leaky.torch" else self.func)(self.x, SLOPE)
