@@ -33,7 +33,7 @@ from . import _contract
 from . import ufuncs
 from ._cpu import kernels as _kernels
 
-__all__ = ["forward", "forward_with_mask", "forward_inplace", "backward"]
+__all__ = ["backward", "forward", "forward_fast", "forward_inplace", "forward_with_mask"]
 
 _NUMPY_DTYPES = {torch.float16: np.float16, torch.float32: np.float32,
                  torch.float64: np.float64, torch.bool: np.bool_, torch.int8: np.int8,
@@ -535,15 +535,18 @@ def _eager_autograd(x):
             and not x.is_neg())
 
 
-def _forward_fast(x, slope):
+def forward_fast(x, slope):
     """The plainest call, a dense CPU float tensor outside autograd, through
-    the kernels' C fast path (whose result is the ufunc's).  None otherwise."""
-    if (_direct(x) and x.dtype in _FAST_DTYPES and x.is_cpu and x.layout is torch.strided
-            and not x.is_nested and not x.is_neg() and not _records_grad(x)):
-        y = _kernels.forward_fast(x.numpy(), slope, None)
-        if y is not None:
-            return torch.from_numpy(y)
-    return None
+    the kernels' C fast path, which also checks the slope (finite, fitting
+    the dtype): its result is the ufunc's.  None for anything else.  The
+    checks are :func:`_direct`'s, inlined: this path is all overhead."""
+    if (type(x) is not torch.Tensor or x.requires_grad or x.dtype not in _FAST_DTYPES
+            or torch.compiler.is_compiling() or _dispatch_modes_active()
+            or _is_functorch_wrapped(x) or not x.is_cpu or x.layout is not torch.strided
+            or x.is_nested or x.is_neg() or torch.autograd.forward_ad._current_level >= 0):
+        return None
+    y = _kernels.forward_fast(x.numpy(), slope, None)
+    return None if y is None else torch.from_numpy(y)
 
 
 def _refuse_out_under_autograd(*tensors):
@@ -574,7 +577,7 @@ def _write_into(out, x, slope, name):
 
 def forward(x, slope, out=None, **keywords):
     if out is None and not keywords:
-        y = _forward_fast(x, slope)
+        y = forward_fast(x, slope)
         if y is not None:
             return y
         if _eager_autograd(x):

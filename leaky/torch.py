@@ -65,6 +65,10 @@ def leaky_relu(input, negative_slope=_contract.DEFAULT_SLOPE, inplace=False):
     ValueError
         For a NaN or infinite slope.
     """
+    if not inplace and type(negative_slope) is float:
+        y = _torch_backend.forward_fast(input, negative_slope)  # None: not a plain case
+        if y is not None:
+            return y
     slope = _contract.validate_slope(negative_slope)
     if inplace:
         return _torch_backend.forward_inplace(input, slope)
