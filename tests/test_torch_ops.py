@@ -355,3 +355,23 @@ def test_leaky_relu_on_tensors_compiles_without_warnings():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "True", done.stderr[-2000:]
     assert "array_api_compat" not in done.stderr, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pytorchs_own_opinfo_samples(dtype):
+    """The sample inputs of PyTorch's OpInfo for nn.functional.leaky_relu."""
+    pytest.importorskip("expecttest")
+    from torch.testing._internal.common_methods_invocations import op_db
+    (opinfo,) = [op for op in op_db if op.name == "nn.functional.leaky_relu"]
+    samples = list(opinfo.sample_inputs("cpu", dtype, requires_grad=True))
+    assert samples
+    for sample in samples:
+        x = sample.input
+        want = F.leaky_relu(x, *sample.args, **sample.kwargs)
+        got = leaky.torch.leaky_relu(x, *sample.args, **sample.kwargs)
+        assert_identical(got, want)
+        assert_identical(leaky.leaky_relu(x, *sample.args, **sample.kwargs), want)
+        upstream = torch.randn_like(want)
+        (grad_want,) = torch.autograd.grad(want, x, upstream)
+        (grad_got,) = torch.autograd.grad(got, x, upstream)
+        assert_identical(grad_got, grad_want)
