@@ -522,7 +522,7 @@ class _LeakyReLUInplace(torch.autograd.Function):
         if grad_y is None:
             return None, None
         (mask,) = ctx.saved_tensors
-        return _differentiable_backward(grad_y, mask, ctx.slope), None
+        return _gradient(grad_y, mask, ctx.slope), None
 
 
 # ------------------------------------------------------------ entry points --
