@@ -74,7 +74,10 @@ def dtype_name(dtype):
     """A library-independent dtype name: 'float32', 'int8', 'bool', ..."""
     if isinstance(dtype, np.dtype):
         return dtype.name
-    return str(dtype).rsplit(".", 1)[-1]
+    name = getattr(dtype, "name", None)  # TensorFlow's tf.DType
+    if isinstance(name, str):
+        return name
+    return str(dtype).rsplit(".", 1)[-1]  # torch.float32, ...
 
 
 def validate_slope(negative_slope):

@@ -5,7 +5,9 @@ operand                                backend
 =====================================  =======================================
 ``numpy.ndarray``, scalars, lists      ``_numpy_backend``: the Cython kernels
 ``torch.Tensor``                       ``_torch_backend``: kernels zero-copy on
-                                       the CPU, autograd, torch ops elsewhere
+                                       the CPU, registered torch operators
+``tf.Tensor``, ``tf.Variable``         ``_tensorflow_backend``: TensorFlow ops,
+                                       custom gradient
 ``dask.array.Array``                   ``_dask_backend``: kernels per chunk
 ``cupy.ndarray``                       ``_cupy_backend``: ElementwiseKernels
 JAX arrays and tracers, any other      ``_array_api_backend``: generic
@@ -33,10 +35,19 @@ def _is_torch_tensor(x):
     return torch is not None and isinstance(x, torch.Tensor)
 
 
+def _is_tensorflow_tensor(x):
+    """tf.Tensor has no __array_namespace__, yet NumPy must not read it."""
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(x, (tf.Tensor, tf.Variable))
+
+
 def _choose(x):
     if _is_torch_tensor(x):
         from . import _torch_backend
         return _torch_backend
+    if _is_tensorflow_tensor(x):
+        from . import _tensorflow_backend
+        return _tensorflow_backend
 
     import array_api_compat as compat
 

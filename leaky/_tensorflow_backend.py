@@ -1,0 +1,98 @@
+"""TensorFlow backend: ``tf.Tensor`` and ``tf.Variable`` in, ``tf.Tensor`` out.
+
+Imported only when a TensorFlow tensor arrives.  Everything is TensorFlow
+ops, so it runs eagerly, inside ``tf.function`` and under
+``jit_compile=True`` (XLA), on the tensor's device:
+
+* values follow the contract: float32 and float64 in their own precision,
+  float16 and bfloat16 computed in float32 and rounded once (``tf.cast``
+  rounds to nearest even), the input's own bits where ``x > 0``;
+* the gradient is a ``tf.custom_gradient`` that uses the mask ``x > 0``
+  (the slope at ``x == 0``), and is itself differentiable (second order);
+* TensorFlow tensors are immutable, so ``out=`` is refused.
+
+TensorFlow's CPU kernels and XLA flush float32, float64 and bfloat16
+subnormals to zero, so there (and only there) results differ from leaky's
+NumPy path: a subnormal input gives 0, and even ``x > 0`` is False for it.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from . import _contract
+
+__all__ = ["forward", "forward_with_mask", "backward"]
+
+
+def _refuse_out(out):
+    if out is not None:
+        raise TypeError("out= is not supported for TensorFlow tensors, which are "
+                        "immutable; use the returned tensor instead")
+
+
+def _as_result_dtype(x, slope, what):
+    """``x`` as a tensor of its result dtype (bool and integers promote)."""
+    x = tf.convert_to_tensor(x)
+    name = _contract.checked_result_name(x.dtype, slope, what)
+    if x.dtype.name != name:
+        x = tf.cast(x, name)
+    return x
+
+
+def _slope_tensor(slope, compute):
+    """The slope as a scalar tensor of the compute dtype.  From a NumPy
+    scalar: TensorFlow caches constants made from Python floats by value, and
+    -0.0 == 0.0, so ``tf.constant(-0.0)`` can return a cached +0.0."""
+    return tf.constant(np.asarray(slope, dtype=compute))
+
+
+def _select(keep, values, slope):
+    """``values if keep else values * slope``, rounded once to the dtype."""
+    compute = _contract.compute_dtype_name(values.dtype.name)
+    if compute == values.dtype.name:
+        return tf.where(keep, values, values * _slope_tensor(slope, compute))
+    product = tf.cast(values, compute) * _slope_tensor(slope, compute)
+    return tf.where(keep, values, tf.cast(product, values.dtype))
+
+
+def _gradient(grad, mask, slope):
+    """``grad if mask else grad * slope``; linear in ``grad``, so its own
+    gradient is the same function (second-order gradients)."""
+
+    @tf.custom_gradient
+    def gradient(grad):
+        return _select(mask, grad, slope), lambda upstream: _gradient(upstream, mask, slope)
+
+    return gradient(grad)
+
+
+def _leaky(x, slope):
+    """Leaky ReLU whose gradient uses the mask, not the input."""
+
+    @tf.custom_gradient
+    def leaky(x):
+        mask = x > 0
+        return _select(mask, x, slope), lambda upstream: _gradient(upstream, mask, slope)
+
+    return leaky(x)
+
+
+def forward(x, slope, out=None, **keywords):
+    _contract.refuse_ufunc_keywords(keywords, x)
+    _refuse_out(out)
+    return _leaky(_as_result_dtype(x, slope, "x"), slope)
+
+
+def forward_with_mask(x, slope, out=None, **keywords):
+    _contract.refuse_ufunc_keywords(keywords, x)
+    _refuse_out(out)
+    x = _as_result_dtype(x, slope, "x")
+    return _leaky(x, slope), x > 0
+
+
+def backward(grad, mask, slope, out=None, **keywords):
+    _contract.refuse_ufunc_keywords(keywords, grad)
+    _refuse_out(out)
+    mask = tf.convert_to_tensor(mask)
+    _contract.check_mask(mask, grad.shape)
+    return _gradient(_as_result_dtype(grad, slope, "grad_output"), mask, slope)
