@@ -111,6 +111,19 @@ def torch_rows(data):
                         lambda: torch.ops.aten.leaky_relu_backward(gt, xt, SLOPE, False)))
     yield from bfloat16_rows(data)
     yield from torch_module_rows()
+    yield from tensorflow_rows(data)
+
+
+def tensorflow_rows(data):
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return
+    x, _ = data(1_000_000)
+    xt = tf.constant(x)
+    yield ("forward on a tf.Tensor / tf.nn.leaky_relu, n=1e6", 1.2,
+           *interleaved(lambda: leaky.leaky_relu(xt, SLOPE),
+                        lambda: tf.nn.leaky_relu(xt, alpha=SLOPE)))
 
 
 def torch_module_rows():

@@ -239,3 +239,31 @@ class TorchModule:
     def time_tensor_through_leaky_relu(self, size, impl):
         import leaky
         (leaky.leaky_relu if impl == "leaky.torch" else self.func)(self.x, SLOPE)
+
+
+class TensorFlow:
+    """A float32 tf.Tensor: leaky's TensorFlow backend against
+    tf.nn.leaky_relu, eagerly and under tf.function(jit_compile=True)."""
+
+    params = ([1_000, 1_000_000], ["leaky", "tf.nn.leaky_relu"], ["eager", "xla"])
+    param_names = ["size", "implementation", "mode"]
+
+    def setup(self, size, impl, mode):
+        try:
+            import tensorflow as tf
+        except ImportError:
+            raise SkipNotImplemented("tensorflow is not installed")
+        import leaky
+
+        if impl == "leaky":
+            func = lambda t: leaky.leaky_relu(t, SLOPE)  # noqa: E731
+        else:
+            func = lambda t: tf.nn.leaky_relu(t, alpha=SLOPE)  # noqa: E731
+        if mode == "xla":
+            func = tf.function(func, jit_compile=True)
+        self.x = tf.constant(make_input(size, "float32", "contiguous"))
+        self.func = func
+        self.func(self.x)  # trace and compile outside the timing
+
+    def time_forward(self, size, impl, mode):
+        self.func(self.x).numpy()  # wait for the result
