@@ -32,7 +32,8 @@ def _refuse_out(out):
 
 def _as_result_dtype(x, slope, what):
     """``x`` as a tensor of its result dtype (bool and integers promote)."""
-    x = tf.convert_to_tensor(x)
+    if not isinstance(x, tf.Tensor):  # a tf.Variable
+        x = tf.convert_to_tensor(x)
     name = _contract.checked_result_name(x.dtype, slope, what)
     if x.dtype.name != name:
         x = tf.cast(x, name)
