@@ -430,6 +430,14 @@ def _differentiable_backward(grad, mask, slope):
     return _autograd_function(grad, mask)[1].apply(grad, mask, slope)
 
 
+def _keep_mask(ctx, mask, slope):
+    """What an eager forward keeps for backward: the mask and the slope."""
+    ctx.set_materialize_grads(False)  # no zeros for the mask's gradient
+    ctx.mark_non_differentiable(mask)
+    ctx.save_for_backward(mask)
+    ctx.slope = slope
+
+
 class _LeakyReLUWithMask(torch.autograd.Function):
     """:class:`_LeakyReLUTraceable` for plain eager tensors, in the older
     ``forward(ctx, ...)`` style: its ``apply`` costs about 4 µs, against 15 µs
@@ -439,10 +447,7 @@ class _LeakyReLUWithMask(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, slope):
         y, mask = _fresh_forward_with_mask(x, slope)
-        ctx.set_materialize_grads(False)  # no zeros for the mask's gradient
-        ctx.mark_non_differentiable(mask)
-        ctx.save_for_backward(mask)
-        ctx.slope = slope
+        _keep_mask(ctx, mask, slope)
         return y, mask
 
     @staticmethod
@@ -501,28 +506,18 @@ def _autograd_function(*tensors):
     return _LeakyReLUTraceable, _LeakyReLUGradTraceable
 
 
-class _LeakyReLUInplace(torch.autograd.Function):
+class _LeakyReLUInplace(_LeakyReLUWithMask):
     """In place under autograd, for plain eager tensors: the mask is saved,
     so any finite slope works (torch refuses slopes <= 0 here, because it
-    recovers the sign from the output)."""
+    recovers the sign from the output).  Backward as the out-of-place one."""
 
     @staticmethod
     def forward(ctx, x, slope):
         mask = _new_output(x, torch.bool)
         _compute_forward(x, slope, x, mask)
-        ctx.set_materialize_grads(False)  # no zeros for the mask's gradient
         ctx.mark_dirty(x)
-        ctx.mark_non_differentiable(mask)
-        ctx.save_for_backward(mask)
-        ctx.slope = slope
+        _keep_mask(ctx, mask, slope)
         return x, mask
-
-    @staticmethod
-    def backward(ctx, grad_y, grad_mask):
-        if grad_y is None:
-            return None, None
-        (mask,) = ctx.saved_tensors
-        return _gradient(grad_y, mask, ctx.slope), None
 
 
 # ------------------------------------------------------------ entry points --
