@@ -5,7 +5,7 @@ calls these helpers, so a rule changes in exactly one place:
 
 * :func:`validate_slope` and :func:`slope_for_dtype` -- what a valid
   ``negative_slope`` is;
-* :func:`result_dtype` -- which dtype the output has (``x`` alone decides);
+* :func:`result_dtype_name` -- which dtype the output has (``x`` alone decides);
 * :func:`check_out` and :func:`check_mask` -- what ``out=`` and a gradient
   mask must look like;
 * :func:`split_out_pair` -- how the two-output ``out=`` tuple is spelled;
@@ -39,7 +39,6 @@ __all__ = [
     "compute_dtype",
     "compute_dtype_name",
     "dtype_name",
-    "result_dtype",
     "result_dtype_name",
     "slope_for_dtype",
     "split_out_pair",
@@ -186,20 +185,6 @@ def checked_result_name(dtype, slope, what="x"):
     name = result_dtype_name(dtype_name(dtype), what)
     slope_for_dtype(slope, name)
     return name
-
-
-_RESULT_DTYPE_CACHE = {}
-
-
-def result_dtype(dtype, what="x"):
-    """:func:`result_dtype_name` for a NumPy dtype; the result is native-endian."""
-    try:
-        return _RESULT_DTYPE_CACHE[dtype]
-    except KeyError:
-        pass
-    result = np.dtype(result_dtype_name(dtype.name, what))
-    _RESULT_DTYPE_CACHE[dtype] = result  # only valid dtypes get here: few
-    return result
 
 
 def check_same_shape(a_shape, b_shape, a_name, b_name):
