@@ -38,7 +38,8 @@ def _is_torch_tensor(x):
 def _is_tensorflow_tensor(x):
     """tf.Tensor has no __array_namespace__, yet NumPy must not read it."""
     tf = sys.modules.get("tensorflow")
-    return tf is not None and isinstance(x, (tf.Tensor, tf.Variable))
+    return tf is not None and isinstance(
+        x, (tf.Tensor, tf.Variable, tf.RaggedTensor, tf.SparseTensor))
 
 
 def _choose(x):

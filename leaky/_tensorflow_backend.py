@@ -32,6 +32,9 @@ def _refuse_out(out):
 
 def _as_result_dtype(x, slope, what):
     """``x`` as a tensor of its result dtype (bool and integers promote)."""
+    if isinstance(x, (tf.RaggedTensor, tf.SparseTensor)):
+        raise TypeError(f"leaky_relu got {what} as a {type(x).__name__}: only dense "
+                        "TensorFlow tensors are supported")
     if not isinstance(x, tf.Tensor):  # a tf.Variable
         x = tf.convert_to_tensor(x)
     name = _contract.checked_result_name(x.dtype, slope, what)

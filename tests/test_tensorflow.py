@@ -133,3 +133,10 @@ def test_negative_zero_slope_after_a_zero_slope():
     x = tf.constant([-2.0, 0.0])
     np.testing.assert_array_equal(np.signbit(leaky.leaky_relu(x, 0.0).numpy()), [True, False])
     np.testing.assert_array_equal(np.signbit(leaky.leaky_relu(x, -0.0).numpy()), [False, True])
+
+
+@pytest.mark.parametrize("make", [lambda: tf.ragged.constant([[-1.0], [2.0, -3.0]]),
+                                  lambda: tf.sparse.from_dense(tf.constant([0.0, -1.0]))])
+def test_ragged_and_sparse_tensors_are_refused_by_name(make):
+    with pytest.raises(TypeError, match="RaggedTensor|SparseTensor"):
+        leaky.leaky_relu(make())
