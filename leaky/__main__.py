@@ -15,7 +15,8 @@ from ._cpu import kernels as _kernels
 from ._bench import format_rows, quick_benchmark
 from ._selfcheck import checked_dtypes, run_selfcheck
 
-OPTIONAL_BACKENDS = ("torch", "jax", "dask", "cupy", "array_api_strict")
+OPTIONAL_BACKENDS = ("torch", "tensorflow", "keras", "jax", "dask", "cupy", "array_api_strict",
+                     "pandas", "xarray", "ml_dtypes")
 
 
 def _build_info():
