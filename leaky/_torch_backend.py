@@ -280,23 +280,24 @@ def _(x, negative_slope):
     return None
 
 
-def _save_mask(ctx, mask, slope):
+def _save_mask(ctx, inputs, mask):
+    """Keep the mask, the slope (every op's last input) and the input count."""
     ctx.save_for_backward(mask)
-    ctx.slope = slope
+    ctx.slope = inputs[-1]
+    ctx.n_inputs = len(inputs)
 
 
 def _op_forward_setup(ctx, inputs, output):
-    x, slope = inputs
-    _save_mask(ctx, x > 0, slope)  # the op returns no mask: make the 1-byte one
+    _save_mask(ctx, inputs, inputs[0] > 0)  # the op returns no mask: make the 1-byte one
 
 
 def _op_forward_with_mask_setup(ctx, inputs, output):
     ctx.mark_non_differentiable(output[1])
-    _save_mask(ctx, output[1], inputs[1])
+    _save_mask(ctx, inputs, output[1])
 
 
 def _op_backward_setup(ctx, inputs, output):
-    _save_mask(ctx, inputs[1], inputs[2])
+    _save_mask(ctx, inputs, inputs[1])
 
 
 def _op_grad(ctx, grad, *unused):
@@ -305,17 +306,9 @@ def _op_grad(ctx, grad, *unused):
     return (_op_backward(grad, mask, ctx.slope),) + (None,) * (ctx.n_inputs - 1)
 
 
-def _with_inputs(n, setup):
-    def setup_context(ctx, inputs, output):
-        ctx.n_inputs = n
-        setup(ctx, inputs, output)
-    return setup_context
-
-
-_op_forward.register_autograd(_op_grad, setup_context=_with_inputs(2, _op_forward_setup))
-_op_forward_with_mask.register_autograd(
-    _op_grad, setup_context=_with_inputs(2, _op_forward_with_mask_setup))
-_op_backward.register_autograd(_op_grad, setup_context=_with_inputs(3, _op_backward_setup))
+_op_forward.register_autograd(_op_grad, setup_context=_op_forward_setup)
+_op_forward_with_mask.register_autograd(_op_grad, setup_context=_op_forward_with_mask_setup)
+_op_backward.register_autograd(_op_grad, setup_context=_op_backward_setup)
 
 
 def _batch_first(t, dim, size):
