@@ -4,10 +4,19 @@ import numpy as np
 
 from . import _contract
 from . import _dispatch
+from . import _numpy_backend
 from ._cpu import kernels as _kernels
 from ._contract import DEFAULT_SLOPE, ufunc_keywords as _ufunc_keywords
 
 __all__ = ["leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward"]
+
+
+def _backend(x, keywords, backend=None):
+    """The backend for ``x``; only NumPy's takes NumPy's ufunc keywords."""
+    backend = _dispatch.backend_for(x) if backend is None else backend
+    if keywords and backend is not _numpy_backend:
+        _contract.refuse_ufunc_keywords(keywords, x)
+    return backend
 
 
 def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
@@ -90,7 +99,7 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
         if y is not None:
             return y
     slope = _contract.validate_slope(negative_slope)
-    return _dispatch.backend_for(x).forward(x, slope, out, **keywords)
+    return _backend(x, keywords).forward(x, slope, out, **keywords)
 
 
 def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
@@ -148,7 +157,7 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=
         if pair is not None:
             return pair
     slope = _contract.validate_slope(negative_slope)
-    return _dispatch.backend_for(x).forward_with_mask(x, slope, out, **keywords)
+    return _backend(x, keywords).forward_with_mask(x, slope, out, **keywords)
 
 
 def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, out=None,
@@ -207,5 +216,5 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
         if grad_in is not None:  # None: not a plain case
             return grad_in
     slope = _contract.validate_slope(negative_slope)
-    backend = _dispatch.backend_for_pair(grad_output, mask)
+    backend = _backend(grad_output, keywords, _dispatch.backend_for_pair(grad_output, mask))
     return backend.backward(grad_output, mask, slope, out, **keywords)

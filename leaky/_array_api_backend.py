@@ -61,16 +61,14 @@ def _leaky(xp, x, slope, what="x"):
         return xp.where(keep, x, _times_slope(xp, x, slope, name)), keep
 
 
-def forward(x, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, x)
+def forward(x, slope, out=None):
     xp = _namespace(x)
     out = _contract.split_single_out(out)
     y, _ = _leaky(xp, x, slope)
     return _deliver(xp, y, out, "out")
 
 
-def forward_with_mask(x, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, x)
+def forward_with_mask(x, slope, out=None):
     xp = _namespace(x)
     y_out, mask_out = _contract.split_out_pair(out)
     y, mask = _leaky(xp, x, slope)
@@ -79,8 +77,7 @@ def forward_with_mask(x, slope, out=None, **keywords):
     return _deliver(xp, y, y_out, "out[0]"), _deliver(xp, mask, mask_out, "out[1]")
 
 
-def backward(grad, mask, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, grad)
+def backward(grad, mask, slope, out=None):
     xp = _namespace(grad, mask)
     _contract.check_mask(mask, grad.shape)
     out = _contract.split_single_out(out)

@@ -72,16 +72,14 @@ def compute_backward(grad, mask, grad_in, slope):
 
 # Entry points.
 
-def forward(x, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, x)
+def forward(x, slope, out=None):
     dtype = _result_dtype(x, slope)
     y = _output(_contract.split_single_out(out), x, dtype, "out")
     compute_forward(x, y, slope)
     return y
 
 
-def forward_with_mask(x, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, x)
+def forward_with_mask(x, slope, out=None):
     dtype = _result_dtype(x, slope)
     y_out, mask_out = _contract.split_out_pair(out)
     y = _output(y_out, x, dtype, "out[0]")
@@ -92,8 +90,7 @@ def forward_with_mask(x, slope, out=None, **keywords):
     return y, mask
 
 
-def backward(grad, mask, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, grad)
+def backward(grad, mask, slope, out=None):
     dtype = _result_dtype(grad, slope, "grad_output")
     _contract.check_mask(mask, grad.shape)
     grad_in = _output(_contract.split_single_out(out), grad, dtype, "out")

@@ -29,8 +29,7 @@ def _lazy(func, arrays, slope, dtype):
                          token=func.__name__)
 
 
-def forward(x, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, x)
+def forward(x, slope, out=None):
     _contract.refuse_out(out, "Dask")
     return _lazy(_api.leaky_relu, (x,), slope, _result_dtype(x, slope))
 
@@ -39,8 +38,7 @@ def _chunk_with_mask(block, slope):
     return _api.leaky_relu_with_mask(block, slope)
 
 
-def forward_with_mask(x, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, x)
+def forward_with_mask(x, slope, out=None):
     _contract.refuse_out(out, "Dask")
     dtype = _result_dtype(x, slope)
     pairs = da.map_blocks(_chunk_with_mask, x, slope, dtype=object,
@@ -53,8 +51,7 @@ def forward_with_mask(x, slope, out=None, **keywords):
     return y, mask
 
 
-def backward(grad, mask, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, grad)
+def backward(grad, mask, slope, out=None):
     _contract.refuse_out(out, "Dask")
     _contract.check_mask(mask, grad.shape)
     mask = mask.rechunk(grad.chunks)  # the gradient's chunks decide

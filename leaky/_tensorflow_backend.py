@@ -103,21 +103,18 @@ def _leaky(x, slope):
     return leaky(x)
 
 
-def forward(x, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, x)
+def forward(x, slope, out=None):
     _refuse_out(out)
     return _leaky(_as_result_dtype(x, slope, "x"), slope)
 
 
-def forward_with_mask(x, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, x)
+def forward_with_mask(x, slope, out=None):
     _refuse_out(out)
     x = _as_result_dtype(x, slope, "x")
     return _leaky(x, slope), x > 0
 
 
-def backward(grad, mask, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, grad)
+def backward(grad, mask, slope, out=None):
     _refuse_out(out)
     mask = tf.convert_to_tensor(mask)
     _contract.check_mask(mask, grad.shape)

@@ -563,14 +563,13 @@ def _write_into(out, x, slope, name):
     return out
 
 
-def forward(x, slope, out=None, **keywords):
-    if out is None and not keywords:
+def forward(x, slope, out=None):
+    if out is None:
         y = forward_fast(x, slope)
         if y is not None:
             return y
         if _eager_autograd(x):
             return _LeakyReLU.apply(x, slope)
-    _contract.refuse_ufunc_keywords(keywords, x)
     _checked(x)
     _result_dtype(x, slope)
     out = _contract.split_single_out(out)
@@ -608,8 +607,7 @@ def forward_inplace(x, slope):
     return x
 
 
-def forward_with_mask(x, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, x)
+def forward_with_mask(x, slope, out=None):
     _checked(x)
     dtype = _result_dtype(x, slope)
     y_out, mask_out = _contract.split_out_pair(out)
@@ -634,8 +632,7 @@ def forward_with_mask(x, slope, out=None, **keywords):
     return y, mask
 
 
-def backward(grad, mask, slope, out=None, **keywords):
-    _contract.refuse_ufunc_keywords(keywords, grad)
+def backward(grad, mask, slope, out=None):
     _checked(grad, "grad_output")
     dtype = _result_dtype(grad, slope, "grad_output")
     _contract.check_mask(mask, grad.shape)
