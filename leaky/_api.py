@@ -102,12 +102,13 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
     return _backend(x, keywords).forward(x, slope, out, **keywords)
 
 
-def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
-                         casting="same_kind", order="K", dtype=None, subok=True):
+def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, packed=False,
+                         where=True, casting="same_kind", order="K", dtype=None, subok=True):
     """Leaky ReLU and its gradient mask ``x > 0``, in one pass.
 
     The mask is all the backward pass needs: one byte per element instead of
-    the saved input.
+    the saved input, or one bit with ``packed=True`` (32 times less than a
+    saved float32 input).
 
     Parameters
     ----------
@@ -117,24 +118,35 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=
         Slope for ``x <= 0``; any finite real number.  Default 0.01.
     out : tuple of (ndarray or None, ndarray or None), optional
         ``(y_out, mask_out)``.  Either may be ``None`` to allocate it.
-        ``mask_out`` must be a bool array of ``x``'s shape.
+        ``mask_out`` must be a bool array of ``x``'s shape; with
+        ``packed=True``, a uint8 array of shape ``(ceil(x.size / 8),)``.
+    packed : bool, optional
+        Return the mask packed, one bit per element: a uint8 array of shape
+        ``(ceil(x.size / 8),)`` of the same array library and device, where
+        bit ``i % 8`` of byte ``i // 8`` is ``x > 0`` for element ``i`` in C
+        (row-major) order, whatever the layout of ``x``.  It equals
+        ``np.packbits((x > 0).ravel(), bitorder="little")``; the unused bits
+        of the last byte are 0.  :func:`leaky_relu_backward` takes it.
+        Default False.  Dask arrays refuse it (``TypeError``).
     where, casting, order, dtype, subok : optional
         NumPy's ufunc keywords, with NumPy's meaning (:doc:`/ufuncs`).  They
         apply to NumPy arrays and to objects that implement
         ``__array_ufunc__``; other array libraries refuse them
-        (``TypeError``).
+        (``TypeError``), and so does ``packed=True``.
 
     Returns
     -------
     y : ndarray or scalar
         ``leaky_relu(x, negative_slope)``.
-    mask : ndarray of bool or bool scalar
-        ``x > 0``: False for NaN and for both zeros.
+    mask : ndarray of bool or bool scalar, or ndarray of uint8
+        ``x > 0``: False for NaN and for both zeros.  Packed bits with
+        ``packed=True``.
 
     Raises
     ------
     TypeError, ValueError
-        As :func:`leaky_relu`; also if ``out`` is not a 2-tuple.
+        As :func:`leaky_relu`; also if ``out`` is not a 2-tuple, or its
+        second array is not what the mask needs.
 
     See Also
     --------
@@ -149,8 +161,13 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=
     array([-0.01,  0.  ,  2.  ])
     >>> mask
     array([False, False,  True])
+    >>> y, bits = leaky.leaky_relu_with_mask(np.array([-1.0, 0.0, 2.0]), packed=True)
+    >>> bits  # element 2 is positive: bit 2 of byte 0
+    array([4], dtype=uint8)
     """
     keywords = _ufunc_keywords(where, casting, order, dtype, subok)
+    if packed is not False:
+        return _forward_packed(x, negative_slope, out, packed, keywords)
     if type(x) is np.ndarray and type(negative_slope) is float and out is None \
             and not keywords:
         pair = _kernels.forward_mask_fast(x, negative_slope)  # None: not a plain case
@@ -158,6 +175,22 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=
             return pair
     slope = _contract.validate_slope(negative_slope)
     return _backend(x, keywords).forward_with_mask(x, slope, out, **keywords)
+
+
+def _forward_packed(x, negative_slope, out, packed, keywords):
+    if packed is not True and not isinstance(packed, np.bool_):
+        raise TypeError(f"packed must be True or False, got {type(packed).__name__}: {packed!r}")
+    if not packed:
+        return leaky_relu_with_mask(x, negative_slope, out=out, **keywords)
+    if keywords:
+        raise TypeError(f"packed=True does not take NumPy's ufunc keywords "
+                        f"({', '.join(f'{key}=' for key in keywords)})")
+    if type(x) is np.ndarray and type(negative_slope) is float and out is None:
+        pair = _kernels.forward_bits_fast(x, negative_slope, None, None)
+        if pair is not None:  # None: not a plain case
+            return pair
+    slope = _contract.validate_slope(negative_slope)
+    return _backend(x, keywords).forward_packed(x, slope, out)
 
 
 def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, out=None,
@@ -174,8 +207,11 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
     ----------
     grad_output : array_like
         Gradient of the loss with respect to the forward output.
-    mask : array_like of bool
-        ``x > 0``, of ``grad_output``'s shape.
+    mask : array_like of bool, or of uint8
+        ``x > 0``, of ``grad_output``'s shape; or packed bits from
+        ``leaky_relu_with_mask(..., packed=True)``, told apart by dtype: a
+        uint8 mask must have exactly ``ceil(grad_output.size / 8)``
+        elements.  Both give the same bits.
     negative_slope : float, optional
         The slope used in the forward pass.  Default 0.01.
     out : ndarray, optional
@@ -195,9 +231,10 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
     Raises
     ------
     TypeError
-        If ``mask`` is not bool, or as for :func:`leaky_relu`.
+        If ``mask`` is neither bool nor uint8, or as for :func:`leaky_relu`.
     ValueError
-        If ``mask`` and ``grad_output`` differ in shape, or as for
+        If a bool ``mask`` and ``grad_output`` differ in shape, if packed
+        bits are not ``ceil(grad_output.size / 8)`` bytes, or as for
         :func:`leaky_relu`.
 
     Examples
@@ -208,11 +245,16 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
     >>> _, mask = leaky.leaky_relu_with_mask(x, 0.1)
     >>> leaky.leaky_relu_backward(np.ones(3), mask, 0.1)
     array([0.1, 0.1, 1. ])
+    >>> _, bits = leaky.leaky_relu_with_mask(x, 0.1, packed=True)
+    >>> leaky.leaky_relu_backward(np.ones(3), bits, 0.1)
+    array([0.1, 0.1, 1. ])
     """
     keywords = _ufunc_keywords(where, casting, order, dtype, subok)
     if type(grad_output) is np.ndarray and type(negative_slope) is float and out is None \
             and not keywords:
         grad_in = _kernels.backward_fast(grad_output, mask, negative_slope)
+        if grad_in is None and type(mask) is np.ndarray:  # packed bits?
+            grad_in = _kernels.backward_bits_fast(grad_output, mask, negative_slope, None)
         if grad_in is not None:  # None: not a plain case
             return grad_in
     slope = _contract.validate_slope(negative_slope)

@@ -8,12 +8,14 @@ and never leaves the device.  Values follow the contract: float32/float64
 compute in their own precision; float16/bfloat16 in float32, rounded once.
 """
 
+import math
+
 import array_api_compat
 import numpy as np
 
 from . import _contract
 
-__all__ = ["forward", "forward_with_mask", "backward"]
+__all__ = ["forward", "forward_with_mask", "forward_packed", "backward", "pack", "unpack"]
 
 
 def _namespace(*arrays):
@@ -77,9 +79,41 @@ def forward_with_mask(x, slope, out=None):
     return _deliver(xp, y, y_out, "out[0]"), _deliver(xp, mask, mask_out, "out[1]")
 
 
+def pack(xp, keep):
+    """``keep`` (bool, any shape) packed 8 to a byte in C order, little bit
+    order, as ``np.packbits(keep.ravel(), bitorder="little")``.  Standard
+    calls only: it traces under ``jax.jit`` and stays on the device."""
+    device = array_api_compat.device(keep)
+    flat = xp.astype(xp.reshape(keep, (-1,)), xp.uint8)
+    pad = -flat.shape[0] % 8
+    if pad:
+        flat = xp.concat([flat, xp.zeros((pad,), dtype=xp.uint8, device=device)])
+    weights = xp.asarray([1, 2, 4, 8, 16, 32, 64, 128], dtype=xp.uint8, device=device)
+    return xp.sum(xp.reshape(flat, (-1, 8)) * weights, axis=1, dtype=xp.uint8)
+
+
+def unpack(xp, bits, shape):
+    """Packed bits as a bool array of ``shape`` (the inverse of :func:`pack`)."""
+    shifts = xp.asarray(list(range(8)), dtype=xp.uint8, device=array_api_compat.device(bits))
+    every = (xp.reshape(bits, (-1, 1)) >> shifts) & xp.asarray(1, dtype=xp.uint8)
+    return xp.reshape(xp.reshape(every, (-1,))[:math.prod(shape)] != 0, shape)
+
+
+def forward_packed(x, slope, out=None):
+    xp = _namespace(x)
+    y_out, bits_out = _contract.split_out_pair(out)
+    y, keep = _leaky(xp, x, slope)
+    bits = pack(xp, keep)
+    if bits_out is not None:
+        _contract.check_out(bits_out, bits.shape, bits.dtype, "out[1]", type(bits))
+    return _deliver(xp, y, y_out, "out[0]"), _deliver(xp, bits, bits_out, "out[1]")
+
+
 def backward(grad, mask, slope, out=None):
     xp = _namespace(grad, mask)
     _contract.check_mask(mask, grad.shape)
+    if _contract.is_packed(mask):
+        mask = unpack(xp, mask, grad.shape)
     out = _contract.split_single_out(out)
     grad, name = _as_result_dtype(xp, grad, slope, "grad_output")
     with np.errstate(**_QUIET):

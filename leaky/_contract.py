@@ -7,7 +7,8 @@ calls these helpers, so a rule changes in exactly one place:
   ``negative_slope`` is;
 * :func:`result_dtype_name` -- which dtype the output has (``x`` alone decides);
 * :func:`check_out` and :func:`check_mask` -- what ``out=`` and a gradient
-  mask must look like;
+  mask must look like; :func:`is_packed`, :func:`packed_size` and
+  :func:`check_bits` -- the same for a packed mask (one bit an element);
 * :func:`split_out_pair` -- how the two-output ``out=`` tuple is spelled;
 * :func:`check_ufunc_dtypes` -- which operand dtypes leaky's NumPy ufuncs
   take (NumPy's own type resolution does the rest);
@@ -29,6 +30,7 @@ __all__ = [
     "BOOL",
     "DEFAULT_SLOPE",
     "KERNEL_DTYPES",
+    "check_bits",
     "check_mask",
     "check_out",
     "check_same_shape",
@@ -39,6 +41,9 @@ __all__ = [
     "compute_dtype",
     "compute_dtype_name",
     "dtype_name",
+    "is_packed",
+    "packed_size",
+    "refuse_packed",
     "result_dtype_name",
     "slope_for_dtype",
     "split_out_pair",
@@ -229,12 +234,58 @@ def check_mask_dtype(dtype):
     # dtype is not defined by the array API (array-api-strict warns).
     if dtype is not BOOL and dtype_name(dtype) != "bool":
         raise TypeError(
-            f"mask must be a bool array (x > 0, as leaky_relu_with_mask "
-            f"returns it), got dtype {dtype_name(dtype)}")
+            f"mask must be a bool array (x > 0, as leaky_relu_with_mask returns it) "
+            f"or uint8 packed bits (packed=True), got dtype {dtype_name(dtype)}")
+
+
+#: The dtype of packed masks: 8 elements a byte, little bit order.
+PACKED = np.dtype(np.uint8)
+
+
+def packed_size(size):
+    """Bytes that hold one bit for each of ``size`` elements."""
+    return (size + 7) // 8
+
+
+def is_packed(mask):
+    """Whether a gradient mask is packed bits (uint8) rather than bool."""
+    dtype = getattr(mask, "dtype", None)
+    return dtype is not None and (dtype is PACKED or dtype_name(dtype) == "uint8")
+
+
+def check_bits(bits, size, name="mask"):
+    """Packed bits for ``size`` elements: uint8 of shape ``(ceil(size / 8),)``.
+
+    Bit ``i % 8`` of byte ``i // 8`` is element ``i`` in C (row-major)
+    order, as ``np.packbits(mask.ravel(), bitorder="little")`` lays it out.
+
+    Raises
+    ------
+    TypeError
+        If ``bits`` is not uint8.
+    ValueError
+        If it has any other shape.
+    """
+    if dtype_name(bits.dtype) != "uint8":
+        raise TypeError(f"{name} must be uint8 packed bits, got dtype {dtype_name(bits.dtype)}")
+    expected = (packed_size(size),)
+    if tuple(bits.shape) != expected:
+        raise ValueError(
+            f"{name} holds packed bits for {size} elements, so it must have shape "
+            f"{expected} (ceil(size / 8) bytes), got {tuple(bits.shape)}")
+    return bits
+
+
+def refuse_packed(library, why):
+    """For libraries that cannot produce or read packed masks."""
+    raise TypeError(f"packed masks are not supported for {library} arrays: {why}")
 
 
 def check_mask(mask, grad_shape):
-    """A gradient mask must be a bool array of the gradient's shape."""
+    """A gradient mask must be a bool array of the gradient's shape, or
+    packed bits for as many elements (:func:`check_bits`)."""
+    if is_packed(mask):
+        return check_bits(mask, math.prod(grad_shape))
     check_mask_dtype(mask.dtype)
     check_same_shape(grad_shape, mask.shape, "grad_output", "mask")
     return mask

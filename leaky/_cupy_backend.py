@@ -10,10 +10,14 @@ import cupy
 import numpy as np
 
 from . import _contract
-from ._cuda_source import KERNELS
+from ._cuda_source import KERNELS, PACKED_BLOCK, PACKED_KERNELS, PACKED_SOURCE
 
-__all__ = ["forward", "forward_with_mask", "backward", "compute_forward",
-           "compute_forward_with_mask", "compute_backward"]
+__all__ = ["forward", "forward_with_mask", "forward_packed", "backward", "compute_forward",
+           "compute_forward_with_mask", "compute_forward_packed", "compute_backward"]
+
+# (T, C) of the packed kernels' templates, by array dtype name.
+_CUDA_TYPES = {"float16": ("__half", "float"), "float32": ("float", "float"),
+               "float64": ("double", "double")}
 
 
 @cupy.memoize(for_each_device=True)
@@ -21,6 +25,22 @@ def _kernel(name):
     spec = KERNELS[name]
     return cupy.ElementwiseKernel(spec["in_params"], spec["out_params"],
                                   spec["operation"], name)
+
+
+@cupy.memoize(for_each_device=True)
+def _packed_module():
+    names = [f"{kernel}<{t}, {c}>" for kernel in PACKED_KERNELS for t, c in _CUDA_TYPES.values()]
+    return cupy.RawModule(code=PACKED_SOURCE, options=("-std=c++14",), name_expressions=names)
+
+
+def _packed_kernel(kernel, dtype):
+    t, c = _CUDA_TYPES[dtype.name]
+    return _packed_module().get_function(f"{kernel}<{t}, {c}>")
+
+
+def _launch_packed(kernel, dtype, n, *args):
+    blocks = max(1, (n + PACKED_BLOCK - 1) // PACKED_BLOCK)
+    _packed_kernel(kernel, dtype)((blocks,), (PACKED_BLOCK,), (*args, np.int64(n)))
 
 
 def _slope_scalar(slope, dtype):
@@ -70,6 +90,30 @@ def compute_backward(grad, mask, grad_in, slope):
     _kernel("leaky_relu_backward")(grad, mask, _slope_scalar(slope, grad_in.dtype), grad_in)
 
 
+def compute_forward_packed(x, y, bits, slope):
+    """``y`` and ``bits`` from ``x``: all C-contiguous, ``y`` of x's shape
+    (``x`` itself allowed), ``bits`` uint8 of ``ceil(x.size / 8)``."""
+    x = _values(_detach_input(x, (y, bits)), y.dtype)
+    _launch_packed("leaky_relu_forward_bits", y.dtype, x.size, x, y, bits,
+                   _slope_scalar(slope, y.dtype))
+
+
+def compute_backward_packed(grad, bits, grad_in, slope):
+    grad = _values(_detach_input(grad, (grad_in,)), grad_in.dtype)
+    _launch_packed("leaky_relu_backward_bits", grad_in.dtype, grad.size,
+                   cupy.ascontiguousarray(grad), cupy.ascontiguousarray(bits), grad_in,
+                   _slope_scalar(slope, grad_in.dtype))
+
+
+def _c_contiguous_output(out, like, dtype, name):
+    """``out`` if the raw kernels can write it, else a fresh array (copied in after)."""
+    if out is not None:
+        _contract.check_out(out, like.shape, dtype, name, cupy.ndarray)
+        if out.flags.c_contiguous:
+            return out
+    return cupy.empty(like.shape, dtype=dtype)
+
+
 # Entry points.
 
 def forward(x, slope, out=None):
@@ -90,9 +134,32 @@ def forward_with_mask(x, slope, out=None):
     return y, mask
 
 
+def forward_packed(x, slope, out=None):
+    dtype = _result_dtype(x, slope)
+    y_out, bits_out = _contract.split_out_pair(out)
+    nbytes = _contract.packed_size(x.size)
+    y = _c_contiguous_output(y_out, x, dtype, "out[0]")
+    bits = _c_contiguous_output(bits_out, cupy.empty(nbytes, np.uint8), np.dtype(np.uint8),
+                                "out[1]")
+    if cupy.may_share_memory(y, bits) or cupy.may_share_memory(x, bits):
+        raise ValueError("out[1] (the packed bits) must not overlap x or out[0]")
+    compute_forward_packed(cupy.ascontiguousarray(x), y, bits, slope)
+    for given, result in ((y_out, y), (bits_out, bits)):
+        if given is not None and given is not result:
+            given[...] = result
+    return (y if y_out is None else y_out), (bits if bits_out is None else bits_out)
+
+
 def backward(grad, mask, slope, out=None):
     dtype = _result_dtype(grad, slope, "grad_output")
     _contract.check_mask(mask, grad.shape)
-    grad_in = _output(_contract.split_single_out(out), grad, dtype, "out")
+    out = _contract.split_single_out(out)
+    if _contract.is_packed(mask):
+        grad_in = _c_contiguous_output(out, grad, dtype, "out")
+        compute_backward_packed(grad, mask, grad_in, slope)
+        if out is not None and out is not grad_in:
+            out[...] = grad_in
+        return grad_in if out is None else out
+    grad_in = _output(out, grad, dtype, "out")
     compute_backward(grad, mask, grad_in, slope)
     return grad_in

@@ -16,7 +16,11 @@ from dask.array.utils import meta_from_array
 from . import _api
 from . import _contract
 
-__all__ = ["forward", "forward_with_mask", "backward"]
+__all__ = ["forward", "forward_with_mask", "forward_packed", "backward"]
+
+_NO_PACKED = ("each bit's place depends on the element's position in the whole array, "
+              "which a chunk does not know; use the bool mask (packed=False), which "
+              "keeps the chunks")
 
 
 def _result_dtype(x, slope, what="x"):
@@ -51,8 +55,14 @@ def forward_with_mask(x, slope, out=None):
     return y, mask
 
 
+def forward_packed(x, slope, out=None):
+    _contract.refuse_packed("Dask", _NO_PACKED)
+
+
 def backward(grad, mask, slope, out=None):
     _contract.refuse_out(out, "Dask")
+    if _contract.is_packed(mask):
+        _contract.refuse_packed("Dask", _NO_PACKED)
     _contract.check_mask(mask, grad.shape)
     mask = mask.rechunk(grad.chunks)  # the gradient's chunks decide
     return _lazy(_api.leaky_relu_backward, (grad, mask), slope,

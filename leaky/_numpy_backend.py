@@ -15,15 +15,19 @@ What stays here is what only leaky knows:
   broadcast it);
 * a container whose ``__array_ufunc__`` takes only single-output ufuncs
   (a dask array inside xarray) gets forward+mask as two single-output
-  ufuncs, so it stays lazy.
+  ufuncs, so it stays lazy;
+* packed masks (one bit an element) are not a ufunc's business: the
+  kernels' packed paths take plain C-contiguous arrays, and anything else
+  goes through the ufuncs and ``np.packbits`` / ``np.unpackbits``.
 """
 
 import numpy as np
 
 from . import _contract
 from . import ufuncs as _ufuncs
+from ._cpu import kernels as _kernels
 
-__all__ = ["forward", "forward_with_mask", "backward"]
+__all__ = ["forward", "forward_with_mask", "forward_packed", "backward"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -69,8 +73,47 @@ def forward_with_mask(x, slope, out=None, **keywords):
             np.greater(x, 0, **{k: v for k, v in keywords.items() if k != "dtype"}))
 
 
+def _refuse_overlap(bits_out, *arrays):
+    for other in arrays:
+        if other is not None and np.may_share_memory(bits_out, other):
+            raise ValueError("out[1] (the packed bits) must not overlap x or out[0]")
+
+
+def forward_packed(x, slope, out=None):
+    """Leaky ReLU and ``x > 0`` packed 8 to a byte, in C order."""
+    y_out, bits_out = _contract.split_out_pair(out)
+    if type(x) is np.ndarray:
+        pair = _kernels.forward_bits_fast(x, slope, y_out, bits_out)
+        if pair is not None:  # None: not a plain case
+            return pair
+    if bits_out is not None:
+        _contract.check_out(bits_out, (_contract.packed_size(np.size(x)),),
+                            _contract.PACKED, "out[1]")
+        _refuse_overlap(bits_out, x, y_out)
+    y, mask = forward_with_mask(x, slope, (y_out, None))
+    bits = np.packbits(np.asarray(mask, dtype=bool), axis=None, bitorder="little")
+    if bits_out is None:
+        return y, bits
+    bits_out[...] = bits
+    return y, bits_out
+
+
+def _unpacked(bits, shape):
+    """A packed mask as a bool array of ``shape``."""
+    size = int(np.prod(shape))
+    return np.unpackbits(bits, count=size, bitorder="little").view(bool).reshape(shape)
+
+
 def backward(grad, mask, slope, out=None, **keywords):
-    """``grad if mask else grad * slope``."""
+    """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
+    if _contract.is_packed(mask):
+        _contract.check_bits(mask, np.size(grad))
+        single = _contract.split_single_out(out)
+        if type(grad) is np.ndarray and not keywords and type(mask) is np.ndarray:
+            grad_in = _kernels.backward_bits_fast(grad, mask, slope, single)
+            if grad_in is not None:  # None: not a plain case
+                return grad_in
+        mask = _unpacked(np.asarray(mask), np.shape(grad))
     _contract.check_same_shape(np.shape(grad), np.shape(mask), "grad_output", "mask")
     _check_slope_fits(grad, slope, keywords)
     return _ufuncs.leaky_relu_backward(grad, mask, slope, out=out, **keywords)

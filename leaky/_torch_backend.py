@@ -21,6 +21,11 @@ Three layers, from the inside out:
    operators otherwise (under ``torch.compile``, ``torch.export``, functorch
    transforms and dispatch modes).
 
+The eager autograd path saves the mask packed, one bit an element
+(``_LeakyReLU``, ``_LeakyReLUInplace``): 1/32 of the float32 input torch's
+own LeakyReLU keeps.  The registered operators and functorch's Functions
+keep the bool mask (one byte an element), which vmap can batch.
+
 In-place writes made outside torch (the kernels write through NumPy) bump
 the tensor's version counter with ``torch.autograd.graph.increment_version``,
 so autograd notices them as it notices torch's own in-place ops.
@@ -33,7 +38,8 @@ from . import _contract
 from . import ufuncs
 from ._cpu import kernels as _kernels
 
-__all__ = ["backward", "forward", "forward_fast", "forward_inplace", "forward_with_mask"]
+__all__ = ["backward", "forward", "forward_fast", "forward_inplace", "forward_packed",
+           "forward_with_mask"]
 
 _NUMPY_DTYPES = {torch.float16: np.float16, torch.float32: np.float32,
                  torch.float64: np.float64, torch.bool: np.bool_, torch.int8: np.int8,
@@ -124,7 +130,8 @@ def _new_output(like, dtype):
 
 def _cupy_backend_for(*tensors):
     """The CuPy backend if these CUDA tensors can use it, else None."""
-    if not all(t.is_cuda and t.dtype in _FAST_DTYPES | {torch.bool} for t in tensors):
+    if not all(t.is_cuda and t.dtype in _FAST_DTYPES | {torch.bool, torch.uint8}
+               for t in tensors):
         return None
     try:
         from . import _cupy_backend
@@ -222,8 +229,75 @@ def _fresh_forward_with_mask(x, slope):
     return y, mask
 
 
+def _pack(mask):
+    """A bool tensor's bits, 8 to a byte in C order (little bit order)."""
+    if mask.is_cpu:
+        bits = np.packbits(mask.detach().numpy(), axis=None, bitorder="little")
+        return torch.from_numpy(bits)
+    import array_api_compat.torch as xp
+    from ._array_api_backend import pack
+    return pack(xp, mask.detach())
+
+
+def _unpack(bits, shape):
+    """Packed bits as a bool tensor of ``shape``."""
+    if bits.is_cpu:
+        size = int(np.prod(shape))
+        mask = np.unpackbits(bits.detach().numpy(), count=size, bitorder="little")
+        return torch.from_numpy(mask.view(bool).reshape(shape))
+    import array_api_compat.torch as xp
+    from ._array_api_backend import unpack
+    return unpack(xp, bits.detach(), tuple(shape))
+
+
+def _fresh_forward_packed(x, slope):
+    """``(y, bits)``: the CPU kernels' fused packed forward for plain
+    C-contiguous tensors, the CuPy ballot kernel for CUDA ones; else the
+    forward with a bool mask, packed."""
+    plain = _plain_numpy(x)
+    if plain is not None:
+        pair = _kernels.forward_bits_fast(plain, slope, None, None)
+        if pair is not None:
+            return torch.from_numpy(pair[0]), torch.from_numpy(pair[1])
+    gpu = _cupy_backend_for(x)
+    if gpu is not None:
+        x = x.contiguous()
+        y = torch.empty_like(x, dtype=_result_dtype(x))
+        bits = torch.empty(_contract.packed_size(x.numel()), dtype=torch.uint8, device=x.device)
+        _on_torch_stream(gpu.compute_forward_packed, x, y, bits, slope=slope)
+        return y, bits
+    y, mask = _fresh_forward_with_mask(x, slope)
+    return y, _pack(mask)
+
+
+def _inplace_packed(x, slope):
+    """Leaky ReLU written into ``x``; returns the bits of ``x > 0``."""
+    view = _writable(x) if x.is_cpu else None
+    if view is not None:
+        pair = _kernels.forward_bits_fast(view, slope, view, None)
+        if pair is not None:
+            return torch.from_numpy(pair[1])
+    bits = _pack(x.detach() > 0)
+    _compute_forward(x, slope, x)
+    return bits
+
+
 def _fresh_backward(grad, mask, slope):
+    """``grad if mask else grad * slope``; ``mask`` bool, or packed bits."""
     plain = _plain_numpy(grad)
+    if mask.dtype is torch.uint8:
+        if plain is not None and mask.is_cpu:
+            grad_in = _kernels.backward_bits_fast(plain, mask.detach().numpy(), slope, None)
+            if grad_in is not None:
+                return torch.from_numpy(grad_in)
+        gpu = _cupy_backend_for(grad, mask)
+        if gpu is not None:
+            grad_in = torch.empty(grad.shape, dtype=_result_dtype(grad, what="grad_output"),
+                                  device=grad.device)
+            _on_torch_stream(gpu.compute_backward_packed, grad.contiguous(), mask, grad_in,
+                             slope=slope)
+            return grad_in
+        mask = _unpack(mask, grad.shape)
     if plain is not None and mask.is_cpu and mask.dtype is torch.bool:
         grad_in = _kernels.backward_fast(plain, mask.numpy(), slope)
         if grad_in is not None:
@@ -325,6 +399,9 @@ def _vmap_forward_with_mask(info, in_dims, x, negative_slope):
 
 
 def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
+    if mask.dtype is torch.uint8:
+        raise TypeError("leaky_relu_backward under vmap takes the bool mask, not packed "
+                        "bits: a batch's bits are not one sample's")
     grad_output = _batch_first(grad_output, in_dims[0], info.batch_size)
     mask = _batch_first(mask, in_dims[1], info.batch_size)
     return _op_backward(grad_output, mask, negative_slope), 0
@@ -452,20 +529,39 @@ class _LeakyReLUWithMask(torch.autograd.Function):
 
 
 class _LeakyReLU(torch.autograd.Function):
-    """:class:`_LeakyReLUWithMask` returning ``y`` alone (the mask stays in ``ctx``):
-    one output is cheaper for the autograd engine than two."""
+    """The eager forward: returns ``y`` and saves the mask packed, one bit
+    an element (through ``save_for_backward``, so saved-tensor hooks see
+    it).  One output is cheaper for the autograd engine than two."""
 
     @staticmethod
     def forward(ctx, x, slope):
-        y, mask = _fresh_forward_with_mask(x, slope)
-        ctx.save_for_backward(mask)
+        y, bits = _fresh_forward_packed(x, slope)
+        ctx.save_for_backward(bits)
         ctx.slope = slope
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
-        (mask,) = ctx.saved_tensors
-        return _gradient(grad_y, mask, ctx.slope), None
+        (bits,) = ctx.saved_tensors
+        return _gradient(grad_y, bits, ctx.slope), None
+
+
+class _LeakyReLUPacked(torch.autograd.Function):
+    """``leaky_relu_with_mask(x, packed=True)`` under autograd: ``(y, bits)``,
+    the bits saved for backward and not differentiable."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        y, bits = _fresh_forward_packed(x, slope)
+        _keep_mask(ctx, bits, slope)
+        return y, bits
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_bits):
+        if grad_y is None:
+            return None, None
+        (bits,) = ctx.saved_tensors
+        return _gradient(grad_y, bits, ctx.slope), None
 
 
 def _gradient(grad, mask, slope):
@@ -499,18 +595,19 @@ def _autograd_function(*tensors):
     return _LeakyReLUTraceable, _LeakyReLUGradTraceable
 
 
-class _LeakyReLUInplace(_LeakyReLUWithMask):
-    """In place under autograd, for plain eager tensors: the mask is saved,
-    so any finite slope works (torch refuses slopes <= 0 here, because it
-    recovers the sign from the output).  Backward as the out-of-place one."""
+class _LeakyReLUInplace(_LeakyReLU):
+    """In place under autograd, for plain eager tensors: the packed mask is
+    saved, so any finite slope works (torch refuses slopes <= 0 here,
+    because it recovers the sign from the output).  Backward as
+    :class:`_LeakyReLU`'s."""
 
     @staticmethod
     def forward(ctx, x, slope):
-        mask = _new_output(x, torch.bool)
-        _compute_forward(x, slope, x, mask)
+        bits = _inplace_packed(x, slope)
         ctx.mark_dirty(x)
-        _keep_mask(ctx, mask, slope)
-        return x, mask
+        ctx.save_for_backward(bits)
+        ctx.slope = slope
+        return x
 
 
 # ------------------------------------------------------------ entry points --
@@ -582,7 +679,10 @@ def forward(x, slope, out=None):
             return torch.ops.leaky.leaky_relu_with_mask(x, slope)[0]
         return torch.ops.leaky.leaky_relu(x, slope)
     if _records_grad(x):
-        return _autograd_function(x)[0].apply(x, slope)[0]
+        function = _autograd_function(x)[0]
+        if function is _LeakyReLUWithMask:  # plain eager: save packed bits
+            return _LeakyReLU.apply(x, slope)
+        return function.apply(x, slope)[0]
     if _direct(x):
         return _fresh_forward(x, slope)
     return torch.ops.leaky.leaky_relu(x, slope)
@@ -632,6 +732,34 @@ def forward_with_mask(x, slope, out=None):
     return y, mask
 
 
+def forward_packed(x, slope, out=None):
+    """Leaky ReLU and the bits of ``x > 0`` (uint8, C order, same device)."""
+    _checked(x)
+    dtype = _result_dtype(x, slope)
+    y_out, bits_out = _contract.split_out_pair(out)
+    if y_out is None and bits_out is None:
+        if _records_grad(x):
+            if _autograd_function(x)[0] is _LeakyReLUWithMask and not torch.compiler.is_compiling():
+                return _LeakyReLUPacked.apply(x, slope)
+            y, mask = forward_with_mask(x, slope)  # traced or transformed: the bool mask...
+            return y, _pack(mask)                   # ...packed outside autograd
+        if _direct(x):
+            return _fresh_forward_packed(x, slope)
+        y, mask = torch.ops.leaky.leaky_relu_with_mask(x, slope)
+        return y, _pack(mask)
+    _refuse_out_under_autograd(x, *(o for o in (y_out, bits_out) if o is not None))
+    if y_out is not None:
+        _contract.check_out(y_out, x.shape, dtype, "out[0]", torch.Tensor)
+    if bits_out is not None:
+        _contract.check_out(bits_out, (_contract.packed_size(x.numel()),), torch.uint8,
+                            "out[1]", torch.Tensor)
+    y, bits = forward_packed(x, slope)
+    for given, result in ((y_out, y), (bits_out, bits)):
+        if given is not None:
+            given.copy_(result)  # torch's copy_ bumps the version counter
+    return (y if y_out is None else y_out), (bits if bits_out is None else bits_out)
+
+
 def backward(grad, mask, slope, out=None):
     _checked(grad, "grad_output")
     dtype = _result_dtype(grad, slope, "grad_output")
@@ -643,6 +771,8 @@ def backward(grad, mask, slope, out=None):
         return _backward_values(grad, mask, slope)
     _contract.check_out(out, grad.shape, dtype, "out", torch.Tensor)
     _refuse_out_under_autograd(grad, out)
+    if mask.dtype is torch.uint8:
+        mask = _unpack(mask, grad.shape)
     if _direct(grad, mask, out):
         _compute_backward(grad, mask, slope, out)
         torch.autograd.graph.increment_version(out)

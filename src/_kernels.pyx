@@ -29,7 +29,7 @@ once, exactly like PyTorch's CPU kernel.
 cimport numpy as cnp
 from cpython.ref cimport Py_INCREF
 from cython.parallel cimport prange
-from numpy cimport npy_bool, npy_intp, npy_uint16, PyArrayObject
+from numpy cimport npy_bool, npy_intp, npy_uint8, npy_uint16, npy_uint32, npy_uint64, PyArrayObject
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -51,6 +51,29 @@ cdef extern from "leaky_simd.h" nogil:
                                             npy_bool* mask, npy_intp n, float slope)
     npy_intp leaky_half_backward_blocks(const npy_uint16* grad, const npy_bool* mask,
                                         npy_uint16* grad_in, npy_intp n, float slope)
+
+cdef extern from "leaky_bits.h" nogil:
+    const int LEAKY_BITS_ISA
+    const npy_uint16 LEAKY_HALF_INF
+    const npy_uint16 LEAKY_BFLOAT16_INF
+    void leaky_pack_u16(const npy_uint16* x, npy_uint8* bits, npy_intp nbytes, npy_uint16 inf)
+    void leaky_pack_u32(const npy_uint32* x, npy_uint8* bits, npy_intp nbytes)
+    void leaky_pack_u64(const npy_uint64* x, npy_uint8* bits, npy_intp nbytes)
+    npy_uint8 leaky_pack_tail_u16(const npy_uint16* x, npy_intp n, npy_uint16 inf)
+    npy_uint8 leaky_pack_tail_u32(const npy_uint32* x, npy_intp n)
+    npy_uint8 leaky_pack_tail_u64(const npy_uint64* x, npy_intp n)
+    npy_intp leaky_float_forward_bits(const float* x, float* y, npy_uint8* bits,
+                                      npy_intp n, float slope)
+    npy_intp leaky_double_forward_bits(const double* x, double* y, npy_uint8* bits,
+                                       npy_intp n, double slope)
+    npy_intp leaky_half_forward_bits(const npy_uint16* x, npy_uint16* y, npy_uint8* bits,
+                                     npy_intp n, float slope)
+    npy_intp leaky_float_backward_bits_blocks(const float* grad, const npy_uint8* bits,
+                                              float* grad_in, npy_intp n, float slope)
+    npy_intp leaky_double_backward_bits_blocks(const double* grad, const npy_uint8* bits,
+                                               double* grad_in, npy_intp n, double slope)
+    npy_intp leaky_half_backward_bits_blocks(const npy_uint16* grad, const npy_uint8* bits,
+                                             npy_uint16* grad_in, npy_intp n, float slope)
 
 cdef extern from "leaky_ufunc.h":
     ctypedef int (*leaky_type_resolver)(void* ufunc, int casting, PyArrayObject** operands,
@@ -77,6 +100,8 @@ cdef enum Op:
     FORWARD
     FORWARD_MASK
     BACKWARD
+    FORWARD_BITS   # the mask packed, 8 elements a byte (not a ufunc: flat ranges only)
+    BACKWARD_BITS
 
 
 cdef enum Kind:  # the value dtypes, in the order of the ufuncs' loops
@@ -95,6 +120,10 @@ cdef npy_intp MIN_ELEMENTS_PER_THREAD = 1 << 15
 # Chunk boundaries fall on multiples of this many elements, so every
 # operand's chunks start on a 64-byte cache line (even the 1-byte mask's).
 cdef npy_intp CHUNK_ALIGN = 64
+# The packed forward works through its range in blocks of this many
+# elements (a multiple of 8): each block's bits, then its values, while the
+# block is still in L1.
+cdef npy_intp BITS_BLOCK = 1024
 
 
 # ---------------------------------------------------------------- elements --
@@ -202,13 +231,79 @@ cdef void backward_loop(const value_t* grad, npy_intp sg,
             grad_in[i * sgi] = scale_unless_bitwise(mask[i * sm] != 0, grad[i * sg], slope)
 
 
+cdef inline void pack_positive(const value_t* x, npy_uint8* bits,
+                               npy_intp n) noexcept nogil:
+    """Bits of ``x > 0`` for ``n`` unit-stride elements, ``ceil(n / 8)``
+    bytes; the last byte's unused bits are 0.  Read off the bit patterns
+    (``leaky_bits.h``), so float16 and bfloat16 need no conversion."""
+    cdef npy_intp full = n // 8, rest = n % 8
+    cdef npy_uint16 inf
+    if value_t is float:
+        leaky_pack_u32(<const npy_uint32*>x, bits, full)
+        if rest:
+            bits[full] = leaky_pack_tail_u32(<const npy_uint32*>x + 8 * full, rest)
+    elif value_t is double:
+        leaky_pack_u64(<const npy_uint64*>x, bits, full)
+        if rest:
+            bits[full] = leaky_pack_tail_u64(<const npy_uint64*>x + 8 * full, rest)
+    else:
+        inf = LEAKY_HALF_INF if value_t is npy_uint16 else LEAKY_BFLOAT16_INF
+        leaky_pack_u16(<const npy_uint16*>x, bits, full, inf)
+        if rest:
+            bits[full] = leaky_pack_tail_u16(<const npy_uint16*>x + 8 * full, rest, inf)
+
+
+cdef void forward_bits_loop(const value_t* x, value_t* y, npy_uint8* bits,
+                            npy_intp n, double slope) noexcept nogil:
+    """Forward and packed mask over ``n`` unit-stride elements that start on
+    a whole byte, in one pass over memory.  Where this build has SIMD code
+    for the type (``leaky_bits.h``) one compare gives both the select and
+    the bits; otherwise block by block: the bits, then the values, while the
+    block is in L1.  Bits first, so that ``y`` may be ``x`` itself."""
+    cdef npy_intp start = 0, stop
+    if value_t is float:
+        start = leaky_float_forward_bits(x, y, bits, n, <float>slope)
+    elif value_t is double:
+        start = leaky_double_forward_bits(x, y, bits, n, slope)
+    elif value_t is npy_uint16:
+        start = leaky_half_forward_bits(x, y, bits, n, <float>slope)
+    while start < n:
+        stop = min(start + BITS_BLOCK, n)
+        pack_positive(x + start, bits + start // 8, stop - start)
+        forward_loop(x + start, 1, y + start, 1, stop - start, slope)
+        start = stop
+
+
+cdef void backward_bits_loop(const value_t* grad, const npy_uint8* bits,
+                             value_t* grad_in, npy_intp n, double slope) noexcept nogil:
+    """``grad if bit else grad * slope`` over ``n`` unit-stride elements that
+    start on a whole byte, straight from the bits (no byte mask between):
+    SIMD blocks where this build has them, then byte by byte."""
+    cdef npy_intp i, j, done = 0
+    cdef int k
+    cdef npy_uint8 byte
+    if value_t is float:
+        done = leaky_float_backward_bits_blocks(grad, bits, grad_in, n, <float>slope)
+    elif value_t is double:
+        done = leaky_double_backward_bits_blocks(grad, bits, grad_in, n, slope)
+    elif value_t is npy_uint16:
+        done = leaky_half_backward_bits_blocks(grad, bits, grad_in, n, <float>slope)
+    for j in range(done // 8, n // 8):  # whole bytes: constant shifts, so it vectorizes
+        byte = bits[j]
+        for k in range(8):
+            grad_in[8 * j + k] = scale_unless((byte >> k) & 1, grad[8 * j + k], slope)
+    for i in range(max(done, n // 8 * 8), n):
+        grad_in[i] = scale_unless((bits[i >> 3] >> (i & 7)) & 1, grad[i], slope)
+
+
 cdef void run_typed_loop(Op op, value_t* dtype_tag, char** data,
                          const npy_intp* byte_strides, npy_intp n,
                          double slope) noexcept nogil:
     """Run ``op``'s loop for ``value_t``; ``dtype_tag`` only picks the type.
 
     Operand order: forward (x, y); forward+mask (x, y, mask);
-    backward (grad, mask, grad_in).
+    backward (grad, mask, grad_in); the packed ones like their bool twins,
+    with the bits in the mask's place (and unit strides only).
     """
     cdef npy_intp size = sizeof(value_t)
     if op == FORWARD:
@@ -218,10 +313,16 @@ cdef void run_typed_loop(Op op, value_t* dtype_tag, char** data,
         forward_mask_loop(<const value_t*>data[0], byte_strides[0] // size,
                           <value_t*>data[1], byte_strides[1] // size,
                           <npy_bool*>data[2], byte_strides[2], n, slope)
-    else:
+    elif op == BACKWARD:
         backward_loop(<const value_t*>data[0], byte_strides[0] // size,
                       <const npy_bool*>data[1], byte_strides[1],
                       <value_t*>data[2], byte_strides[2] // size, n, slope)
+    elif op == FORWARD_BITS:
+        forward_bits_loop(<const value_t*>data[0], <value_t*>data[1],
+                          <npy_uint8*>data[2], n, slope)
+    else:
+        backward_bits_loop(<const value_t*>data[0], <const npy_uint8*>data[1],
+                           <value_t*>data[2], n, slope)
 
 
 cdef void run_loop(Kind kind, Op op, char** data, const npy_intp* byte_strides,
@@ -244,13 +345,27 @@ cdef int threads_for(npy_intp n) noexcept nogil:
     return <int>min(<npy_intp>leaky_max_threads(), n // MIN_ELEMENTS_PER_THREAD)
 
 
+cdef int bits_operand(Op op) noexcept nogil:
+    """Which operand holds packed bits (8 elements a byte), or -1."""
+    if op == FORWARD_BITS:
+        return 2
+    if op == BACKWARD_BITS:
+        return 1
+    return -1
+
+
 cdef void run_chunk(Kind kind, Op op, int nop, char** data,
                     const npy_intp* byte_strides, npy_intp start, npy_intp stop,
                     double slope) noexcept nogil:
+    """Elements ``start:stop``; ``start`` is a multiple of ``CHUNK_ALIGN``,
+    so packed bits start on a whole byte."""
     cdef char* chunk_data[3]
     cdef int k
     for k in range(nop):
-        chunk_data[k] = data[k] + start * byte_strides[k]
+        if k == bits_operand(op):
+            chunk_data[k] = data[k] + start // 8
+        else:
+            chunk_data[k] = data[k] + start * byte_strides[k]
     run_loop(kind, op, chunk_data, byte_strides, stop - start, slope)
 
 
@@ -579,6 +694,84 @@ def backward_fast(cnp.ndarray grad not None, mask, double slope):
     return grad_in
 
 
+cdef npy_intp packed_size(npy_intp n) noexcept nogil:
+    return (n + 7) // 8
+
+
+cdef bint plain_bits(object bits, npy_intp nbytes) noexcept:
+    """A writeable-or-not 1-D contiguous uint8 ndarray of ``nbytes`` bytes."""
+    if type(bits) is not cnp.ndarray:
+        return False
+    cdef PyArrayObject* b = <PyArrayObject*>bits
+    return (array_typenum(b) == cnp.NPY_UINT8 and array_ndim(b) == 1
+            and array_size(b) == nbytes and is_c_contiguous(b))
+
+
+cdef bint apart(PyArrayObject* a, PyArrayObject* b) noexcept:
+    cdef char* pa = <char*>array_data(a)
+    cdef char* pb = <char*>array_data(b)
+    return pa + array_nbytes(a) <= pb or pb + array_nbytes(b) <= pa
+
+
+cdef bint plain_output_like(object out, PyArrayObject* like) noexcept:
+    """``out`` is a plain writeable ndarray of ``like``'s dtype and layout."""
+    if type(out) is not cnp.ndarray:
+        return False
+    cdef PyArrayObject* o = <PyArrayObject*>out
+    return (array_typenum(o) == array_typenum(like) and is_writeable(o) and is_aligned(o)
+            and is_native_order(o) and laid_out_alike(like, o))
+
+
+def forward_bits_fast(cnp.ndarray x not None, double slope, y_out, bits_out):
+    """``leaky_relu_with_mask(x, slope, packed=True, out=(y_out, bits_out))``
+    for a plain C-contiguous ``x``; ``y_out`` None or a plain array laid out
+    like ``x`` (``x`` itself, or apart from it), ``bits_out`` None or a
+    contiguous uint8 array of ``ceil(x.size / 8)`` bytes apart from both.
+    Else None."""
+    cdef PyArrayObject* arrays[3]
+    arrays[0] = <PyArrayObject*>x
+    cdef int kind = plain_kind(arrays[0], slope)
+    if kind < 0 or not is_c_contiguous(arrays[0]):
+        return None
+    cdef npy_intp nbytes = packed_size(array_size(arrays[0]))
+    if y_out is None:
+        y_out = new_array_like(arrays[0], cnp.NPY_KEEPORDER, NULL, 0)
+    elif not (plain_output_like(y_out, arrays[0])
+              and apart_or_same(arrays[0], <PyArrayObject*>y_out)):
+        return None
+    if bits_out is None:
+        bits_out = cnp.PyArray_EMPTY(1, &nbytes, cnp.NPY_UINT8, 0)
+    elif not (plain_bits(bits_out, nbytes) and is_writeable(<PyArrayObject*>bits_out)
+              and apart(<PyArrayObject*>bits_out, arrays[0])
+              and apart(<PyArrayObject*>bits_out, <PyArrayObject*>y_out)):
+        return None
+    arrays[1], arrays[2] = <PyArrayObject*>y_out, <PyArrayObject*>bits_out
+    run_fast(<Kind>kind, FORWARD_BITS, 3, arrays, slope)
+    return y_out, bits_out
+
+
+def backward_bits_fast(cnp.ndarray grad not None, bits, double slope, out):
+    """``leaky_relu_backward(grad, bits, slope, out=out)`` for a plain
+    C-contiguous ``grad``, contiguous uint8 ``bits`` of ``ceil(grad.size / 8)``
+    bytes, and ``out`` None or a plain array laid out like ``grad`` (``grad``
+    itself, or apart from it) and apart from ``bits``.  Else None."""
+    cdef PyArrayObject* arrays[3]
+    arrays[0] = <PyArrayObject*>grad
+    cdef int kind = plain_kind(arrays[0], slope)
+    if kind < 0 or not is_c_contiguous(arrays[0]) \
+            or not plain_bits(bits, packed_size(array_size(arrays[0]))):
+        return None
+    if out is None:
+        out = new_array_like(arrays[0], cnp.NPY_KEEPORDER, NULL, 0)
+    elif not (plain_output_like(out, arrays[0])
+              and apart_or_same(arrays[0], <PyArrayObject*>out)
+              and apart(<PyArrayObject*>out, <PyArrayObject*>bits)):
+        return None
+    arrays[1], arrays[2] = <PyArrayObject*>bits, <PyArrayObject*>out
+    run_fast(<Kind>kind, BACKWARD_BITS, 3, arrays, slope)
+    return out
+
+
 # ------------------------------------------------------------- build info --
 
 def openmp_enabled():
@@ -607,6 +800,12 @@ def set_parallel_threshold(npy_intp n):
     previous = parallel_min_elements
     parallel_min_elements = n
     return previous
+
+
+def packing():
+    """How this build packs mask bits: ``"avx512"``, ``"avx2"``, ``"sse2"``
+    or ``"portable"`` (``src/leaky_bits.h``)."""
+    return {512: "avx512", 256: "avx2", 128: "sse2"}.get(LEAKY_BITS_ISA, "portable")
 
 
 def half_conversion():

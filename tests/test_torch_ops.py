@@ -141,7 +141,7 @@ def test_out_of_another_tensor_while_autograd_records_raises():
     assert out._version > version and torch.equal(out, torch.tensor([-0.5, 0.0, 2.0]))
 
 
-def test_forward_saves_only_the_mask():
+def test_forward_saves_only_the_packed_mask():
     packed = []
 
     def pack(t):
@@ -154,10 +154,12 @@ def test_forward_saves_only_the_mask():
         packed.clear()  # the multiplication's own saves do not count
         y2 = leaky.torch.leaky_relu(x, 0.1)
     assert len(packed) == 1
-    (mask,) = packed
-    assert mask.dtype == torch.bool and mask.numel() == x.numel()
-    assert mask.element_size() * mask.numel() == x.numel()  # 1 byte per element
+    (bits,) = packed
+    assert bits.dtype == torch.uint8 and bits.shape == (x.numel() // 8,)
+    # one bit per element: 1/32 of the float32 input torch's LeakyReLU saves
+    assert bits.element_size() * bits.numel() * 32 == x.element_size() * x.numel()
     y2.sum().backward()
+    assert torch.equal(x.grad, torch.where(x > 0, 1.0, 0.1))
     del y
 
 

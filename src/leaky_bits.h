@@ -1,0 +1,611 @@
+/*
+ * Packed gradient masks: one bit per element, little bit order (bit k of
+ * byte j is element 8 * j + k), as np.packbits(..., bitorder="little").
+ *
+ * "x > 0" is read off the bit pattern: a value is positive exactly when its
+ * sign bit is clear and it is neither zero nor NaN, that is, when
+ * (bits - 1), as an unsigned integer, is below the bits of +infinity.  So
+ * one integer comparison serves float16, bfloat16, float32 and float64,
+ * with no conversion: the pack never reads a value twice through the FPU.
+ *
+ * Each function handles whole bytes (8 elements) and is written four ways:
+ * AVX-512 (a compare gives a mask register, which is the packed bits),
+ * AVX2 and SSE2 (compare, then movemask; SSE2 is the x86-64 baseline), and
+ * a portable loop for every other CPU.  All give identical bytes
+ * (tests/test_packed.py runs every variant this CPU has).
+ */
+#ifndef LEAKY_BITS_H
+#define LEAKY_BITS_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#define LEAKY_BITS_ISA 512
+#include <immintrin.h>
+#elif defined(__AVX2__) && defined(__F16C__)
+#define LEAKY_BITS_ISA 256
+#include <immintrin.h>
+#elif defined(__SSE2__)
+#define LEAKY_BITS_ISA 128
+#include <emmintrin.h>
+#else
+#define LEAKY_BITS_ISA 0
+#endif
+
+/* The bit patterns of +infinity: below them (after subtracting one) lie
+ * exactly the positive values. */
+#define LEAKY_HALF_INF 0x7c00u
+#define LEAKY_BFLOAT16_INF 0x7f80u
+#define LEAKY_FLOAT_INF 0x7f800000u
+#define LEAKY_DOUBLE_INF 0x7ff0000000000000ull
+
+static inline int leaky_u16_positive(uint16_t bits, uint16_t inf)
+{
+    return (uint16_t)(bits - 1u) < inf;
+}
+
+static inline int leaky_u32_positive(uint32_t bits)
+{
+    return bits - 1u < LEAKY_FLOAT_INF;
+}
+
+static inline int leaky_u64_positive(uint64_t bits)
+{
+    return bits - 1u < LEAKY_DOUBLE_INF;
+}
+
+/* ------------------------------------------------------------- portable -- */
+
+static inline void leaky_pack_u16_portable(const uint16_t *x, uint8_t *bits,
+                                           intptr_t nbytes, uint16_t inf)
+{
+    for (intptr_t j = 0; j < nbytes; j++) {
+        unsigned byte = 0;
+        for (int k = 0; k < 8; k++)
+            byte |= (unsigned)leaky_u16_positive(x[8 * j + k], inf) << k;
+        bits[j] = (uint8_t)byte;
+    }
+}
+
+static inline void leaky_pack_u32_portable(const uint32_t *x, uint8_t *bits, intptr_t nbytes)
+{
+    for (intptr_t j = 0; j < nbytes; j++) {
+        unsigned byte = 0;
+        for (int k = 0; k < 8; k++)
+            byte |= (unsigned)leaky_u32_positive(x[8 * j + k]) << k;
+        bits[j] = (uint8_t)byte;
+    }
+}
+
+static inline void leaky_pack_u64_portable(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
+{
+    for (intptr_t j = 0; j < nbytes; j++) {
+        unsigned byte = 0;
+        for (int k = 0; k < 8; k++)
+            byte |= (unsigned)leaky_u64_positive(x[8 * j + k]) << k;
+        bits[j] = (uint8_t)byte;
+    }
+}
+
+/* ------------------------------------------------------------ interface --
+ * Per ISA, below:
+ *
+ *   leaky_pack_u16/u32/u64(x, bits, nbytes)
+ *       bits[j] for j < nbytes, from the 8 * nbytes elements of x (any float
+ *       of that width, as raw bits; u16 takes the +infinity of its format).
+ *   leaky_<type>_step(x, y, slope)
+ *       y = x > 0 ? x : x * slope for one vector of elements (y aligned),
+ *       and their bits: one compare gives both.  Driven by
+ *       leaky_<type>_forward_bits, after the ISA sections.
+ *   leaky_<type>_backward_bits_blocks(grad, bits, grad_in, n, slope)
+ *       grad_in = bit ? grad : grad * slope, straight from the bits (no
+ *       byte mask in between); returns how many elements were done.
+ *
+ * <type> is float, double or half (float16 as bits; computed in float32 and
+ * rounded once, F16C only).  A function that has no version for this ISA
+ * returns 0, and the Cython loops do those elements with the element
+ * functions of _kernels.pyx, which give the same bits. */
+
+#if LEAKY_BITS_ISA == 512
+/* ---------------------------------------------------------------- AVX-512 */
+
+static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nbytes,
+                                  uint16_t inf)
+{
+    const __m512i one = _mm512_set1_epi16(1), limit = _mm512_set1_epi16((short)inf);
+    intptr_t j = 0;
+    for (; j + 4 <= nbytes; j += 4) {       /* 32 elements -> 4 bytes */
+        __m512i v = _mm512_sub_epi16(_mm512_loadu_si512(x + 8 * j), one);
+        uint32_t k = (uint32_t)_mm512_cmplt_epu16_mask(v, limit);
+        memcpy(bits + j, &k, 4);
+    }
+    leaky_pack_u16_portable(x + 8 * j, bits + j, nbytes - j, inf);
+}
+
+static inline void leaky_pack_u32(const uint32_t *x, uint8_t *bits, intptr_t nbytes)
+{
+    const __m512i one = _mm512_set1_epi32(1), limit = _mm512_set1_epi32((int)LEAKY_FLOAT_INF);
+    intptr_t j = 0;
+    for (; j + 2 <= nbytes; j += 2) {       /* 16 elements -> 2 bytes */
+        __m512i v = _mm512_sub_epi32(_mm512_loadu_si512(x + 8 * j), one);
+        uint16_t k = (uint16_t)_mm512_cmplt_epu32_mask(v, limit);
+        memcpy(bits + j, &k, 2);
+    }
+    leaky_pack_u32_portable(x + 8 * j, bits + j, nbytes - j);
+}
+
+static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
+{
+    const __m512i one = _mm512_set1_epi64(1),
+                  limit = _mm512_set1_epi64((long long)LEAKY_DOUBLE_INF);
+    for (intptr_t j = 0; j < nbytes; j++) { /* 8 elements -> 1 byte */
+        __m512i v = _mm512_sub_epi64(_mm512_loadu_si512(x + 8 * j), one);
+        bits[j] = (uint8_t)_mm512_cmplt_epu64_mask(v, limit);
+    }
+}
+
+static inline uint32_t leaky_float_step(const float *x, float *y, float slope)
+{
+    __m512 v = _mm512_loadu_ps(x);
+    __mmask16 keep = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
+    _mm512_store_ps(y, _mm512_mask_mov_ps(_mm512_mul_ps(v, _mm512_set1_ps(slope)), keep, v));
+    return (uint32_t)keep;
+}
+
+static inline uint32_t leaky_double_step(const double *x, double *y, double slope)
+{
+    __m512d v = _mm512_loadu_pd(x);
+    __mmask8 keep = _mm512_cmp_pd_mask(v, _mm512_setzero_pd(), _CMP_GT_OQ);
+    _mm512_store_pd(y, _mm512_mask_mov_pd(_mm512_mul_pd(v, _mm512_set1_pd(slope)), keep, v));
+    return (uint32_t)keep;
+}
+
+static inline __m256i leaky_half_times(__m512 v, __m512 s)
+{
+    return _mm512_cvtps_ph(_mm512_mul_ps(v, s), _MM_FROUND_TO_NEAREST_INT);
+}
+
+static inline uint32_t leaky_half_step(const uint16_t *x, uint16_t *y, float slope)
+{
+    __m256i h = _mm256_loadu_si256((const __m256i *)x);
+    __m512 v = _mm512_cvtph_ps(h);
+    __mmask16 keep = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
+    _mm256_store_si256((__m256i *)y,
+                       _mm256_mask_mov_epi16(leaky_half_times(v, _mm512_set1_ps(slope)), keep, h));
+    return (uint32_t)keep;
+}
+
+static inline intptr_t leaky_float_backward_bits_blocks(const float *grad, const uint8_t *bits,
+                                                        float *grad_in, intptr_t n, float slope)
+{
+    const __m512 s = _mm512_set1_ps(slope);
+    intptr_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint16_t k;
+        memcpy(&k, bits + i / 8, 2);
+        __m512 g = _mm512_loadu_ps(grad + i);
+        _mm512_storeu_ps(grad_in + i, _mm512_mask_mov_ps(_mm512_mul_ps(g, s), (__mmask16)k, g));
+    }
+    return i;
+}
+
+static inline intptr_t leaky_double_backward_bits_blocks(const double *grad, const uint8_t *bits,
+                                                         double *grad_in, intptr_t n, double slope)
+{
+    const __m512d s = _mm512_set1_pd(slope);
+    intptr_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d g = _mm512_loadu_pd(grad + i);
+        _mm512_storeu_pd(grad_in + i,
+                         _mm512_mask_mov_pd(_mm512_mul_pd(g, s), (__mmask8)bits[i / 8], g));
+    }
+    return i;
+}
+
+static inline intptr_t leaky_half_backward_bits_blocks(const uint16_t *grad, const uint8_t *bits,
+                                                       uint16_t *grad_in, intptr_t n, float slope)
+{
+    const __m512 s = _mm512_set1_ps(slope);
+    intptr_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint16_t k;
+        memcpy(&k, bits + i / 8, 2);
+        __m256i g = _mm256_loadu_si256((const __m256i *)(grad + i));
+        __m256i scaled = leaky_half_times(_mm512_cvtph_ps(g), s);
+        _mm256_storeu_si256((__m256i *)(grad_in + i), _mm256_mask_mov_epi16(scaled, (__mmask16)k, g));
+    }
+    return i;
+}
+
+#elif LEAKY_BITS_ISA == 256 || LEAKY_BITS_ISA == 128
+/* ----------------------------------------------------- AVX2+F16C and SSE2
+ * 128-bit code serves both (VEX-encoded in the AVX2 build); AVX2 widens
+ * float and double to 256 bits and adds float16 through F16C. */
+
+/* Compares are signed: with the sign bit flipped on both sides, a signed
+ * compare orders values as unsigned ones. */
+static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nbytes,
+                                  uint16_t inf)
+{
+    const __m128i one = _mm_set1_epi16(1), flip = _mm_set1_epi16((short)0x8000),
+                  limit = _mm_set1_epi16((short)(inf ^ 0x8000u));
+    for (intptr_t j = 0; j < nbytes; j++) { /* 8 elements -> 1 byte */
+        __m128i v = _mm_loadu_si128((const __m128i *)(x + 8 * j));
+        __m128i keep = _mm_cmplt_epi16(_mm_xor_si128(_mm_sub_epi16(v, one), flip), limit);
+        bits[j] = (uint8_t)_mm_movemask_epi8(_mm_packs_epi16(keep, keep));
+    }
+}
+
+/* float and double: "x > 0" as an ordered compare (false for NaN). */
+static inline unsigned leaky_positive4f(const float *x)
+{
+    return (unsigned)_mm_movemask_ps(_mm_cmpgt_ps(_mm_loadu_ps(x), _mm_setzero_ps()));
+}
+
+static inline unsigned leaky_positive2d(const double *x)
+{
+    return (unsigned)_mm_movemask_pd(_mm_cmpgt_pd(_mm_loadu_pd(x), _mm_setzero_pd()));
+}
+
+static inline void leaky_pack_u32(const uint32_t *x, uint8_t *bits, intptr_t nbytes)
+{
+    const float *f = (const float *)x;
+    for (intptr_t j = 0; j < nbytes; j++)
+        bits[j] = (uint8_t)(leaky_positive4f(f + 8 * j) | (leaky_positive4f(f + 8 * j + 4) << 4));
+}
+
+static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
+{
+    const double *d = (const double *)x;
+    for (intptr_t j = 0; j < nbytes; j++) {
+        const double *e = d + 8 * j;
+        bits[j] = (uint8_t)(leaky_positive2d(e) | (leaky_positive2d(e + 2) << 2)
+                            | (leaky_positive2d(e + 4) << 4) | (leaky_positive2d(e + 6) << 6));
+    }
+}
+
+/* keep ? a : b on lane masks */
+static inline __m128 leaky_blend4f(__m128 keep, __m128 a, __m128 b)
+{
+    return _mm_or_ps(_mm_and_ps(keep, a), _mm_andnot_ps(keep, b));
+}
+
+static inline __m128d leaky_blend2d(__m128d keep, __m128d a, __m128d b)
+{
+    return _mm_or_pd(_mm_and_pd(keep, a), _mm_andnot_pd(keep, b));
+}
+
+/* Bits first..first+3 of a byte -> four 32-bit lane masks; and the same
+ * for pairs of bits -> two 64-bit lane masks (each bit tested twice). */
+static inline __m128 leaky_lanes4(unsigned byte, int first)
+{
+    const __m128i w = _mm_setr_epi32(1 << first, 2 << first, 4 << first, 8 << first);
+    return _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)byte), w), w));
+}
+
+static inline __m128d leaky_lanes2(unsigned byte, int first)
+{
+    const __m128i w = _mm_setr_epi32(1 << first, 1 << first, 2 << first, 2 << first);
+    return _mm_castsi128_pd(_mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)byte), w), w));
+}
+
+#if LEAKY_BITS_ISA == 256
+
+static inline uint32_t leaky_float_step(const float *x, float *y, float slope)
+{
+    __m256 v = _mm256_loadu_ps(x);
+    __m256 keep = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ);
+    _mm256_store_ps(y, _mm256_blendv_ps(_mm256_mul_ps(v, _mm256_set1_ps(slope)), v, keep));
+    return (uint32_t)_mm256_movemask_ps(keep);
+}
+
+static inline uint32_t leaky_double_step(const double *x, double *y, double slope)
+{
+    const __m256d s = _mm256_set1_pd(slope), zero = _mm256_setzero_pd();
+    __m256d lo = _mm256_loadu_pd(x), hi = _mm256_loadu_pd(x + 4);
+    __m256d keep_lo = _mm256_cmp_pd(lo, zero, _CMP_GT_OQ);
+    __m256d keep_hi = _mm256_cmp_pd(hi, zero, _CMP_GT_OQ);
+    _mm256_store_pd(y, _mm256_blendv_pd(_mm256_mul_pd(lo, s), lo, keep_lo));
+    _mm256_store_pd(y + 4, _mm256_blendv_pd(_mm256_mul_pd(hi, s), hi, keep_hi));
+    return (uint32_t)(_mm256_movemask_pd(keep_lo) | (_mm256_movemask_pd(keep_hi) << 4));
+}
+
+/* Eight 32-bit lane masks -> eight 16-bit ones. */
+static inline __m128i leaky_narrow_lanes(__m256 keep)
+{
+    __m256i k = _mm256_castps_si256(keep);
+    return _mm_packs_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
+}
+
+static inline __m128i leaky_half_times(__m256 v, __m256 s)
+{
+    return _mm256_cvtps_ph(_mm256_mul_ps(v, s), _MM_FROUND_TO_NEAREST_INT);
+}
+
+static inline uint32_t leaky_half_step(const uint16_t *x, uint16_t *y, float slope)
+{
+    __m128i h = _mm_loadu_si128((const __m128i *)x);
+    __m256 v = _mm256_cvtph_ps(h);
+    __m256 keep = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ);
+    _mm_store_si128((__m128i *)y, _mm_blendv_epi8(leaky_half_times(v, _mm256_set1_ps(slope)), h,
+                                                  leaky_narrow_lanes(keep)));
+    return (uint32_t)_mm256_movemask_ps(keep);
+}
+
+static inline __m256 leaky_lanes8(unsigned byte)
+{
+    const __m256i w = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)byte), w), w));
+}
+
+static inline intptr_t leaky_float_backward_bits_blocks(const float *grad, const uint8_t *bits,
+                                                        float *grad_in, intptr_t n, float slope)
+{
+    const __m256 s = _mm256_set1_ps(slope);
+    intptr_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 g = _mm256_loadu_ps(grad + i);
+        _mm256_storeu_ps(grad_in + i, _mm256_blendv_ps(_mm256_mul_ps(g, s), g, leaky_lanes8(bits[i / 8])));
+    }
+    return i;
+}
+
+static inline intptr_t leaky_double_backward_bits_blocks(const double *grad, const uint8_t *bits,
+                                                         double *grad_in, intptr_t n, double slope)
+{
+    const __m256d s = _mm256_set1_pd(slope);
+    const __m256i w = _mm256_setr_epi64x(1, 2, 4, 8);
+    intptr_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        unsigned byte = bits[i / 8];
+        for (int half = 0; half < 2; half++) {
+            __m256i b = _mm256_and_si256(_mm256_set1_epi64x((byte >> (4 * half)) & 0xf), w);
+            __m256d keep = _mm256_castsi256_pd(_mm256_cmpeq_epi64(b, w));
+            __m256d g = _mm256_loadu_pd(grad + i + 4 * half);
+            _mm256_storeu_pd(grad_in + i + 4 * half, _mm256_blendv_pd(_mm256_mul_pd(g, s), g, keep));
+        }
+    }
+    return i;
+}
+
+static inline intptr_t leaky_half_backward_bits_blocks(const uint16_t *grad, const uint8_t *bits,
+                                                       uint16_t *grad_in, intptr_t n, float slope)
+{
+    const __m256 s = _mm256_set1_ps(slope);
+    intptr_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i g = _mm_loadu_si128((const __m128i *)(grad + i));
+        __m128i keep = leaky_narrow_lanes(leaky_lanes8(bits[i / 8]));
+        _mm_storeu_si128((__m128i *)(grad_in + i),
+                         _mm_blendv_epi8(leaky_half_times(_mm256_cvtph_ps(g), s), g, keep));
+    }
+    return i;
+}
+
+#else /* SSE2 */
+
+static inline uint32_t leaky_float_step(const float *x, float *y, float slope)
+{
+    const __m128 s = _mm_set1_ps(slope), zero = _mm_setzero_ps();
+    uint32_t bits = 0;
+    for (int q = 0; q < 2; q++) {
+        __m128 v = _mm_loadu_ps(x + 4 * q);
+        __m128 keep = _mm_cmpgt_ps(v, zero);
+        _mm_store_ps(y + 4 * q, leaky_blend4f(keep, v, _mm_mul_ps(v, s)));
+        bits |= (uint32_t)_mm_movemask_ps(keep) << (4 * q);
+    }
+    return bits;
+}
+
+static inline uint32_t leaky_double_step(const double *x, double *y, double slope)
+{
+    const __m128d s = _mm_set1_pd(slope), zero = _mm_setzero_pd();
+    uint32_t bits = 0;
+    for (int q = 0; q < 4; q++) {
+        __m128d v = _mm_loadu_pd(x + 2 * q);
+        __m128d keep = _mm_cmpgt_pd(v, zero);
+        _mm_store_pd(y + 2 * q, leaky_blend2d(keep, v, _mm_mul_pd(v, s)));
+        bits |= (uint32_t)_mm_movemask_pd(keep) << (2 * q);
+    }
+    return bits;
+}
+
+static inline intptr_t leaky_float_backward_bits_blocks(const float *grad, const uint8_t *bits,
+                                                        float *grad_in, intptr_t n, float slope)
+{
+    const __m128 s = _mm_set1_ps(slope);
+    intptr_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        unsigned byte = bits[i / 8];
+        for (int q = 0; q < 2; q++) {
+            __m128 g = _mm_loadu_ps(grad + i + 4 * q);
+            _mm_storeu_ps(grad_in + i + 4 * q, leaky_blend4f(leaky_lanes4(byte, 4 * q), g, _mm_mul_ps(g, s)));
+        }
+    }
+    return i;
+}
+
+static inline intptr_t leaky_double_backward_bits_blocks(const double *grad, const uint8_t *bits,
+                                                         double *grad_in, intptr_t n, double slope)
+{
+    const __m128d s = _mm_set1_pd(slope);
+    intptr_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        unsigned byte = bits[i / 8];
+        for (int q = 0; q < 4; q++) {
+            __m128d g = _mm_loadu_pd(grad + i + 2 * q);
+            _mm_storeu_pd(grad_in + i + 2 * q, leaky_blend2d(leaky_lanes2(byte, 2 * q), g, _mm_mul_pd(g, s)));
+        }
+    }
+    return i;
+}
+
+static inline intptr_t leaky_half_backward_bits_blocks(const uint16_t *grad, const uint8_t *bits,
+                                                       uint16_t *grad_in, intptr_t n, float slope)
+{ (void)grad; (void)bits; (void)grad_in; (void)n; (void)slope; return 0; }
+
+#endif /* 256 or SSE2 */
+
+#else
+/* --------------------------------------------------------------- portable */
+
+static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nbytes,
+                                  uint16_t inf)
+{ leaky_pack_u16_portable(x, bits, nbytes, inf); }
+static inline void leaky_pack_u32(const uint32_t *x, uint8_t *bits, intptr_t nbytes)
+{ leaky_pack_u32_portable(x, bits, nbytes); }
+static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
+{ leaky_pack_u64_portable(x, bits, nbytes); }
+
+static inline intptr_t leaky_float_backward_bits_blocks(const float *grad, const uint8_t *bits,
+                                                        float *grad_in, intptr_t n, float slope)
+{ (void)grad; (void)bits; (void)grad_in; (void)n; (void)slope; return 0; }
+static inline intptr_t leaky_double_backward_bits_blocks(const double *grad, const uint8_t *bits,
+                                                         double *grad_in, intptr_t n, double slope)
+{ (void)grad; (void)bits; (void)grad_in; (void)n; (void)slope; return 0; }
+static inline intptr_t leaky_half_backward_bits_blocks(const uint16_t *grad, const uint8_t *bits,
+                                                       uint16_t *grad_in, intptr_t n, float slope)
+{ (void)grad; (void)bits; (void)grad_in; (void)n; (void)slope; return 0; }
+
+#endif
+
+/* ---------------------------------------------- fused forward with bits --
+ * leaky_<type>_forward_bits(x, y, bits, n, slope): the whole range, for a
+ * range that starts on a whole byte of bits.  The SIMD steps store y on
+ * vector-aligned addresses (a store that straddles two cache lines costs
+ * about 15% at 1e6 float32 elements, and NumPy's allocator returns 16-byte
+ * aligned memory); the elements before that point and after the last full
+ * step go one at a time.  The bits are streamed through a 64-bit
+ * accumulator, so they need not start a byte where the steps do.
+ * Returns 0 (and does nothing) where this ISA has no step for the type. */
+
+typedef struct {
+    uint8_t *out;
+    uint64_t acc;       /* pending bits, the oldest in bit 0 */
+    int count;          /* how many; below 32 between calls */
+} leaky_bit_writer;
+
+static inline void leaky_put_bits(leaky_bit_writer *w, uint32_t bits, int count)
+{
+    w->acc |= (uint64_t)bits << w->count;
+    w->count += count;
+    if (w->count >= 32) {
+        uint32_t word = (uint32_t)w->acc;
+        memcpy(w->out, &word, 4);       /* little-endian: oldest byte first */
+        w->out += 4;
+        w->acc >>= 32;
+        w->count -= 32;
+    }
+}
+
+static inline void leaky_flush_bits(leaky_bit_writer *w)
+{
+    for (; w->count > 0; w->count -= 8, w->acc >>= 8)
+        *w->out++ = (uint8_t)w->acc;    /* unused bits of the last byte: 0 */
+}
+
+#define LEAKY_DEFINE_FORWARD_BITS(name, type, slope_type, STEP, VECTOR_BYTES, step, one) \
+    static inline intptr_t name(const type *x, type *y, uint8_t *bits, intptr_t n,        \
+                                slope_type slope)                                         \
+    {                                                                                     \
+        leaky_bit_writer w = {bits, 0, 0};                                                \
+        intptr_t i = 0;                                                                   \
+        for (; i < n && ((uintptr_t)(y + i) % (VECTOR_BYTES)) != 0; i++)                  \
+            leaky_put_bits(&w, one(x + i, y + i, slope), 1);                              \
+        for (; i + (STEP) <= n; i += (STEP))                                              \
+            leaky_put_bits(&w, step(x + i, y + i, slope), (STEP));                        \
+        for (; i < n; i++)                                                                \
+            leaky_put_bits(&w, one(x + i, y + i, slope), 1);                              \
+        leaky_flush_bits(&w);                                                             \
+        return n;                                                                         \
+    }
+
+/* One element: read x before writing y, so that y may be x. */
+static inline uint32_t leaky_float_one(const float *x, float *y, float slope)
+{
+    float v = *x;
+    int keep = v > 0;
+    *y = keep ? v : v * slope;
+    return (uint32_t)keep;
+}
+
+static inline uint32_t leaky_double_one(const double *x, double *y, double slope)
+{
+    double v = *x;
+    int keep = v > 0;
+    *y = keep ? v : v * slope;
+    return (uint32_t)keep;
+}
+
+#if LEAKY_BITS_ISA == 512 || LEAKY_BITS_ISA == 256
+static inline uint32_t leaky_half_one(const uint16_t *x, uint16_t *y, float slope)
+{
+    uint16_t h = *x;
+    float v = _cvtsh_ss(h);
+    int keep = v > 0;
+    *y = keep ? h : (uint16_t)_cvtss_sh(v * slope, _MM_FROUND_TO_NEAREST_INT);
+    return (uint32_t)keep;
+}
+#endif
+
+#if LEAKY_BITS_ISA == 512
+LEAKY_DEFINE_FORWARD_BITS(leaky_float_forward_bits, float, float, 16, 64,
+                          leaky_float_step, leaky_float_one)
+LEAKY_DEFINE_FORWARD_BITS(leaky_double_forward_bits, double, double, 8, 64,
+                          leaky_double_step, leaky_double_one)
+LEAKY_DEFINE_FORWARD_BITS(leaky_half_forward_bits, uint16_t, float, 16, 32,
+                          leaky_half_step, leaky_half_one)
+#elif LEAKY_BITS_ISA == 256
+LEAKY_DEFINE_FORWARD_BITS(leaky_float_forward_bits, float, float, 8, 32,
+                          leaky_float_step, leaky_float_one)
+LEAKY_DEFINE_FORWARD_BITS(leaky_double_forward_bits, double, double, 8, 32,
+                          leaky_double_step, leaky_double_one)
+LEAKY_DEFINE_FORWARD_BITS(leaky_half_forward_bits, uint16_t, float, 8, 16,
+                          leaky_half_step, leaky_half_one)
+#elif LEAKY_BITS_ISA == 128
+LEAKY_DEFINE_FORWARD_BITS(leaky_float_forward_bits, float, float, 8, 16,
+                          leaky_float_step, leaky_float_one)
+LEAKY_DEFINE_FORWARD_BITS(leaky_double_forward_bits, double, double, 8, 16,
+                          leaky_double_step, leaky_double_one)
+#endif
+#if LEAKY_BITS_ISA == 0
+static inline intptr_t leaky_float_forward_bits(const float *x, float *y, uint8_t *bits,
+                                                intptr_t n, float slope)
+{ (void)x; (void)y; (void)bits; (void)n; (void)slope; return 0; }
+static inline intptr_t leaky_double_forward_bits(const double *x, double *y, uint8_t *bits,
+                                                 intptr_t n, double slope)
+{ (void)x; (void)y; (void)bits; (void)n; (void)slope; return 0; }
+#endif
+#if LEAKY_BITS_ISA == 0 || LEAKY_BITS_ISA == 128
+static inline intptr_t leaky_half_forward_bits(const uint16_t *x, uint16_t *y, uint8_t *bits,
+                                               intptr_t n, float slope)
+{ (void)x; (void)y; (void)bits; (void)n; (void)slope; return 0; }
+#endif
+
+/* The last, partial byte: elements 0 .. n-1 (n < 8) of x; unused bits 0. */
+static inline uint8_t leaky_pack_tail_u16(const uint16_t *x, intptr_t n, uint16_t inf)
+{
+    unsigned byte = 0;
+    for (intptr_t k = 0; k < n; k++)
+        byte |= (unsigned)leaky_u16_positive(x[k], inf) << k;
+    return (uint8_t)byte;
+}
+
+static inline uint8_t leaky_pack_tail_u32(const uint32_t *x, intptr_t n)
+{
+    unsigned byte = 0;
+    for (intptr_t k = 0; k < n; k++)
+        byte |= (unsigned)leaky_u32_positive(x[k]) << k;
+    return (uint8_t)byte;
+}
+
+static inline uint8_t leaky_pack_tail_u64(const uint64_t *x, intptr_t n)
+{
+    unsigned byte = 0;
+    for (intptr_t k = 0; k < n; k++)
+        byte |= (unsigned)leaky_u64_positive(x[k]) << k;
+    return (uint8_t)byte;
+}
+
+#endif /* LEAKY_BITS_H */
