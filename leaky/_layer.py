@@ -1,7 +1,23 @@
-"""A stateful layer: forward keeps the 1-byte mask, backward uses it."""
+"""A stateful layer: forward keeps the mask packed, one bit per element."""
+
+import math
+import sys
+
+import numpy as np
 
 from . import _api
 from . import _contract
+from . import _dispatch
+
+
+def _shape(array):
+    shape = getattr(array, "shape", None)
+    return tuple(np.shape(array) if shape is None else shape)
+
+
+def _dask_backend_or_none():
+    """leaky's Dask backend if it has been imported (Dask cannot pack)."""
+    return sys.modules.get("leaky._dask_backend")
 
 __all__ = ["LeakyReLU"]
 
@@ -10,14 +26,18 @@ class LeakyReLU:
     """Leaky ReLU layer that remembers its gradient mask.
 
     Calling the layer runs :func:`leaky.leaky_relu_with_mask` and keeps only
-    the bool mask (one byte per element), never the input.
-    :meth:`backward` turns an upstream gradient into the input gradient.
+    the mask, never the input: packed, one bit per element (1/32 of a
+    float32 input), or the bool mask (one byte) with ``packed=False`` and
+    for Dask arrays, which cannot pack.  :meth:`backward` turns an upstream
+    gradient into the input gradient; both masks give the same bits.
 
     Parameters
     ----------
     negative_slope : float, optional
         Slope for ``x <= 0``; any finite real number.  Default 0.01.  It is
         validated here, at construction.
+    packed : bool, optional
+        Keep the mask packed (default True).
 
     Attributes
     ----------
@@ -42,9 +62,11 @@ class LeakyReLU:
     array([0.1, 1. ])
     """
 
-    def __init__(self, negative_slope=_contract.DEFAULT_SLOPE):
+    def __init__(self, negative_slope=_contract.DEFAULT_SLOPE, packed=True):
         self.negative_slope = negative_slope
+        self.packed = bool(packed)
         self._mask = None
+        self._shape = None
 
     @property
     def negative_slope(self):
@@ -64,8 +86,16 @@ class LeakyReLU:
         >>> leaky.LeakyReLU(0.5)(np.array([-2.0, 2.0]))
         array([-1.,  2.])
         """
-        y, self._mask = _api.leaky_relu_with_mask(x, self._negative_slope)
+        packed = self.packed and _dispatch.backend_for(x) is not _dask_backend_or_none()
+        y, self._mask = _api.leaky_relu_with_mask(x, self._negative_slope, packed=packed)
+        self._shape = _shape(y)
         return y
+
+    @property
+    def saved_nbytes(self):
+        """Bytes the layer keeps for backward: one per byte of mask, bool
+        or packed (0 before the first call)."""
+        return 0 if self._mask is None else math.prod(_shape(self._mask))
 
     def backward(self, grad_output):
         """Input gradient for ``grad_output``, from the last forward's mask.
@@ -86,7 +116,10 @@ class LeakyReLU:
         """
         if self._mask is None:
             raise RuntimeError("LeakyReLU.backward called before any forward pass")
+        _contract.check_same_shape(_shape(grad_output), self._shape, "grad_output",
+                                   "the last forward's input")
         return _api.leaky_relu_backward(grad_output, self._mask, self._negative_slope)
 
     def __repr__(self):
-        return f"{type(self).__name__}(negative_slope={self._negative_slope!r})"
+        packed = "" if self.packed else ", packed=False"
+        return f"{type(self).__name__}(negative_slope={self._negative_slope!r}{packed})"

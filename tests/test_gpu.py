@@ -101,3 +101,35 @@ def test_torch_cuda_autograd():
     leaky.leaky_relu(x, 0.1).sum().backward()
     torch.nn.functional.leaky_relu(x_ref, 0.1).sum().backward()
     assert torch.equal(x.grad, x_ref.grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1,), (31,), (33, 65), (1000, 37)])
+def test_cupy_packed_bits_match_numpy(dtype, shape):
+    import cupy
+    x = _data(dtype, shape)
+    grad = _data(dtype, shape)[::-1].copy()
+    y, bits = leaky.leaky_relu_with_mask(cupy.asarray(x), -0.5, packed=True)
+    np.testing.assert_array_equal(cupy.asnumpy(bits),
+                                  np.packbits((x > 0).ravel(), bitorder="little"))
+    _same_values(cupy.asnumpy(y), leaky.leaky_relu(x, -0.5))
+    _same_values(cupy.asnumpy(leaky.leaky_relu_backward(cupy.asarray(grad), bits, -0.5)),
+                 leaky.leaky_relu_backward(grad, x > 0, -0.5))
+    xt = cupy.asarray(x).T  # any layout: bits in C order of the view
+    _, bits_t = leaky.leaky_relu_with_mask(xt, -0.5, packed=True)
+    np.testing.assert_array_equal(cupy.asnumpy(bits_t),
+                                  np.packbits((x.T > 0).ravel(), bitorder="little"))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_torch_cuda_saves_packed_bits(dtype):
+    import torch
+    x = torch.from_numpy(_data(dtype)).cuda().requires_grad_()
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        y = leaky.leaky_relu(x, 0.1)
+    assert [(t.dtype, t.numel()) for t in saved] == [(torch.uint8, (x.numel() + 7) // 8)]
+    y.sum().backward()
+    ref = x.detach().clone().requires_grad_()
+    torch.nn.functional.leaky_relu(ref, 0.1).sum().backward()
+    assert torch.equal(x.grad, ref.grad)

@@ -78,3 +78,23 @@ def test_a_broken_kernel_does_fail_to_compile(tmp_path):
     done = subprocess.run([NVCC, "-arch=sm_90", "-c", str(cu), "-o", str(tmp_path / "b.o")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
+
+
+def test_packed_kernels_compile_with_nvcc(tmp_path):
+    """The packed-mask raw kernels (warp ballot), for every (T, C)."""
+    from leaky._cuda_source import PACKED_KERNELS, PACKED_SOURCE
+    lines = []
+    for t, c in INSTANTIATIONS:
+        lines.append(f"template __global__ void leaky_relu_forward_bits<{t}, {c}>"
+                     f"(const {t}*, {t}*, unsigned char*, long long, {c});")
+        lines.append(f"template __global__ void leaky_relu_backward_bits<{t}, {c}>"
+                     f"(const {t}*, const unsigned char*, {t}*, long long, {c});")
+    cu = tmp_path / "leaky_packed.cu"
+    cu.write_text(PACKED_SOURCE + "\n".join(lines) + "\n")
+    done = subprocess.run([NVCC, "-arch=sm_90", "-c", str(cu), "-o", str(tmp_path / "p.o"),
+                           "-Werror", "all-warnings"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    symbols = subprocess.run(["nm", "-C", str(tmp_path / "p.o")], capture_output=True,
+                             text=True).stdout
+    for name in PACKED_KERNELS:
+        assert len(re.findall(rf"\b{name}<", symbols)) >= len(INSTANTIATIONS), name

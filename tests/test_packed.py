@@ -1,0 +1,270 @@
+"""Packed gradient masks: one bit per element, in C order, little bit order.
+
+The contract (issue 12): ``leaky_relu_with_mask(x, packed=True)`` returns
+``(y, bits)`` where ``bits`` equals ``np.packbits((x > 0).ravel(),
+bitorder="little")`` for any layout of ``x``, and ``leaky_relu_backward``
+gives the same bits from them as from the bool mask, on every backend.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+from threadpoolctl import threadpool_limits
+
+import leaky
+from leaky import _cpu
+from helpers import assert_same_bits, special_values, torch_backward, torch_forward
+
+DTYPES = (np.float16, np.float32, np.float64)
+SLOPES = (0.01, -0.5, 1.5, 0.0)
+
+
+def _reference_bits(x):
+    return np.packbits((np.asarray(x) > 0).ravel(), bitorder="little")
+
+
+def _with_specials(x):
+    flat = x.reshape(-1)
+    specials = special_values(x.dtype)[: flat.size]
+    flat[: specials.size] = specials
+    return x
+
+
+# ------------------------------------------------------------- the bits --
+
+@st.composite
+def laid_out_arrays(draw):
+    """Arrays of any float dtype, shape and layout (views, transposes,
+    negative and zero strides), sizes not divisible by 8 included."""
+    dtype = draw(st.sampled_from(DTYPES))
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=19))
+    base = draw(hnp.arrays(dtype, shape, elements=st.floats(
+        allow_nan=True, allow_infinity=True, width=8 * np.dtype(dtype).itemsize)))
+    view = draw(st.sampled_from(["plain", "transpose", "reverse", "step", "fortran"]))
+    if view == "transpose":
+        return base.T
+    if view == "reverse":
+        return base[::-1]
+    if view == "step":
+        return base[..., ::2]
+    if view == "fortran":
+        return np.asfortranarray(base)
+    return base
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=laid_out_arrays(), slope=st.sampled_from(SLOPES))
+def test_bits_equal_numpy_packbits_for_any_layout(x, slope):
+    y, bits = leaky.leaky_relu_with_mask(x, slope, packed=True)
+    assert bits.dtype == np.uint8 and bits.shape == ((x.size + 7) // 8,)
+    np.testing.assert_array_equal(bits, _reference_bits(x))  # unused bits are 0 there too
+    assert_same_bits(y, leaky.leaky_relu(x, slope))
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=laid_out_arrays(), slope=st.sampled_from(SLOPES))
+def test_backward_from_bits_equals_backward_from_the_bool_mask(x, slope):
+    grad = np.random.default_rng(x.size).standard_normal(x.shape).astype(x.dtype)
+    _, bits = leaky.leaky_relu_with_mask(x, slope, packed=True)
+    assert_same_bits(leaky.leaky_relu_backward(grad, bits, slope),
+                     leaky.leaky_relu_backward(grad, x > 0, slope))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("slope", SLOPES)
+def test_special_values_against_torch(dtype, slope):
+    x = _with_specials(np.random.default_rng(2).standard_normal(1001).astype(dtype))
+    grad = np.random.default_rng(3).standard_normal(x.size).astype(dtype)
+    y, bits = leaky.leaky_relu_with_mask(x, slope, packed=True)
+    assert_same_bits(y, torch_forward(x, slope))
+    np.testing.assert_array_equal(bits, _reference_bits(x))
+    assert_same_bits(leaky.leaky_relu_backward(grad, bits, slope), torch_backward(grad, x, slope))
+
+
+def test_every_float16_pattern_packs_like_numpy():
+    x = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    y, bits = leaky.leaky_relu_with_mask(x, 0.1, packed=True)
+    np.testing.assert_array_equal(bits, _reference_bits(x))
+    assert_same_bits(y, torch_forward(x, 0.1))
+
+
+def test_bfloat16_and_integers_are_packed_too():
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    x = np.linspace(-3, 3, 21).astype(ml_dtypes.bfloat16)
+    y, bits = leaky.leaky_relu_with_mask(x, 0.5, packed=True)
+    np.testing.assert_array_equal(bits, _reference_bits(x))
+    assert y.dtype == x.dtype
+    ints = np.arange(-4, 9)
+    y, bits = leaky.leaky_relu_with_mask(ints, 0.5, packed=True)
+    assert y.dtype == np.float64
+    np.testing.assert_array_equal(bits, _reference_bits(ints))
+
+
+@pytest.mark.parametrize("variant", _cpu.supported_variants())
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("offset", [0, 1, 3, 5])  # start the arrays off vector alignment
+def test_every_cpu_variant_gives_the_same_bits(variant, dtype, offset):
+    kernels = _cpu.load(variant)
+    n = 4099
+    x = _with_specials(np.random.default_rng(9).standard_normal(n + offset).astype(dtype))[offset:]
+    grad = np.random.default_rng(10).standard_normal(n + offset).astype(dtype)[offset:]
+    y = np.empty(n + offset, dtype)[offset:]
+    bits = np.empty((n + 7) // 8 + 1, np.uint8)[1:]
+    assert kernels.forward_bits_fast(x, -0.5, y, bits) is not None
+    np.testing.assert_array_equal(bits, _reference_bits(x))
+    assert_same_bits(y, torch_forward(x, -0.5))
+    assert_same_bits(kernels.backward_bits_fast(grad, bits, -0.5, None),
+                     torch_backward(grad, x, -0.5))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [65, 1000, 70001])
+def test_thread_counts_give_identical_bits(dtype, n, small_parallel_threshold):
+    x = np.random.default_rng(n).standard_normal(n).astype(dtype)
+    grad = np.random.default_rng(n + 1).standard_normal(n).astype(dtype)
+    results = []
+    for threads in (1, 2, 3):
+        with threadpool_limits(threads, user_api="openmp"):
+            y, bits = leaky.leaky_relu_with_mask(x, 0.01, packed=True)
+            results.append((y, bits, leaky.leaky_relu_backward(grad, bits, 0.01)))
+    np.testing.assert_array_equal(results[0][1], _reference_bits(x))
+    for result in results[1:]:
+        for got, want in zip(result, results[0]):
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+# ------------------------------------------------------------------- out= --
+
+def test_out_pair_and_in_place():
+    x = np.array([-2.0, 0.0, 3.0, -0.0, np.nan, 1e-300, -4.0, 5.0, 6.0])
+    y_out, bits_out = np.empty_like(x), np.zeros(2, np.uint8)
+    y, bits = leaky.leaky_relu_with_mask(x, -0.5, packed=True, out=(y_out, bits_out))
+    assert y is y_out and bits is bits_out
+    np.testing.assert_array_equal(bits, _reference_bits(x))
+    inplace = x.copy()
+    y, bits = leaky.leaky_relu_with_mask(inplace, -0.5, packed=True, out=(inplace, None))
+    assert y is inplace  # the signs were read before they were overwritten:
+    np.testing.assert_array_equal(bits, _reference_bits(x))
+    assert_same_bits(inplace, leaky.leaky_relu(x, -0.5))
+
+
+def test_out_into_strided_views_falls_back_to_the_same_result():
+    x = np.random.default_rng(4).standard_normal((6, 10)).astype(np.float32)
+    y_out = np.empty((10, 6), np.float32).T
+    bits_out = np.empty(16, np.uint8)[::2]
+    y, bits = leaky.leaky_relu_with_mask(x, 0.2, packed=True, out=(y_out, bits_out))
+    assert y is y_out and bits is bits_out
+    assert_same_bits(y_out, leaky.leaky_relu(x, 0.2))
+    np.testing.assert_array_equal(bits_out, _reference_bits(x))
+
+
+# ----------------------------------------------------------------- errors --
+
+@pytest.mark.parametrize("bits, error, match", [
+    (np.zeros(3, np.uint8), ValueError, r"packed bits for 10 elements.*\(2,\)"),
+    (np.zeros((1, 2), np.uint8), ValueError, "shape"),
+    (np.zeros(10, np.int8), TypeError, "bool array .* or uint8 packed bits"),
+    (np.zeros(10, np.float32), TypeError, "float32"),
+])
+def test_backward_refuses_bad_masks_before_writing(bits, error, match):
+    grad = np.ones(10)
+    out = np.full(10, 7.0)
+    with pytest.raises(error, match=match):
+        leaky.leaky_relu_backward(grad, bits, 0.1, out=out)
+    assert (out == 7.0).all()
+
+
+@pytest.mark.parametrize("bits_out, error", [
+    (np.zeros(3, np.uint8), ValueError),
+    (np.zeros(2, np.int8), TypeError),
+    (np.zeros(2, np.uint8)[:0], ValueError),
+    ([0, 0], TypeError),
+])
+def test_forward_refuses_a_bad_bits_out_before_writing(bits_out, error):
+    x = np.arange(-5.0, 5.0)
+    y_out = np.full(10, 7.0)
+    with pytest.raises(error, match="out\\[1\\]"):
+        leaky.leaky_relu_with_mask(x, 0.1, packed=True, out=(y_out, bits_out))
+    assert (y_out == 7.0).all()
+
+
+def test_bits_out_must_not_overlap():
+    x = np.arange(-5.0, 5.0)
+    raw = np.zeros(100, np.uint8)
+    y_out = raw[:80].view(np.float64)
+    with pytest.raises(ValueError, match="overlap"):
+        leaky.leaky_relu_with_mask(x, 0.1, packed=True, out=(y_out, raw[:2]))
+
+
+def test_packed_takes_a_bool_and_no_ufunc_keywords():
+    x = np.arange(-3.0, 3.0)
+    with pytest.raises(TypeError, match="packed must be True or False"):
+        leaky.leaky_relu_with_mask(x, packed="yes")
+    with pytest.raises(TypeError, match="where="):
+        leaky.leaky_relu_with_mask(x, packed=True, where=x > 0)
+    y, mask = leaky.leaky_relu_with_mask(x, packed=np.bool_(False))
+    assert mask.dtype == np.bool_
+
+
+def test_dask_refuses_packed_masks_by_name():
+    da = pytest.importorskip("dask.array")
+    x = da.from_array(np.arange(-4.0, 4.0), chunks=3)
+    with pytest.raises(TypeError, match="Dask.*position in the whole array"):
+        leaky.leaky_relu_with_mask(x, packed=True)
+    with pytest.raises(TypeError, match="Dask"):
+        leaky.leaky_relu_backward(x, da.from_array(np.zeros(1, np.uint8)))
+
+
+# --------------------------------------------------------------- backends --
+
+def test_every_backend_packs_and_unpacks_like_numpy(xp):
+    if xp.name == "dask":
+        pytest.skip("Dask refuses packed masks (tested above)")
+    rng = np.random.default_rng(6)
+    x = _with_specials(rng.standard_normal((5, 7)).astype(np.float32))
+    grad = xp.asarray(rng.standard_normal((5, 7)).astype(np.float32))
+    y, bits = leaky.leaky_relu_with_mask(xp.asarray(x), 0.1, packed=True)
+    y_bool, mask = leaky.leaky_relu_with_mask(xp.asarray(x), 0.1)
+    assert xp.is_native(bits) and xp.dtype_name(bits) == "uint8"
+    assert xp.device(bits) == xp.device(xp.asarray(x))
+    # The library's own x > 0 (XLA flushes subnormals: its mask says so too).
+    np.testing.assert_array_equal(xp.to_numpy(bits), _reference_bits(xp.to_numpy(mask)))
+    if not xp.flushes_subnormals:
+        np.testing.assert_array_equal(xp.to_numpy(bits), _reference_bits(x))
+    assert_same_bits(xp.to_numpy(y), xp.to_numpy(y_bool))
+    assert_same_bits(xp.to_numpy(leaky.leaky_relu_backward(grad, bits, 0.1)),
+                     xp.to_numpy(leaky.leaky_relu_backward(grad, mask, 0.1)))
+
+
+def test_jax_packs_under_jit():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x = np.random.default_rng(7).standard_normal(21).astype(np.float32)
+    forward = jax.jit(lambda a: leaky.leaky_relu_with_mask(a, 0.1, packed=True))
+    backward = jax.jit(lambda g, b: leaky.leaky_relu_backward(g, b, 0.1))
+    _, bits = forward(jnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(bits), _reference_bits(x))
+    np.testing.assert_array_equal(np.asarray(backward(jnp.ones(21, jnp.float32), bits)),
+                                  leaky.leaky_relu_backward(np.ones(21, np.float32), x > 0, 0.1))
+
+
+def test_torch_packed_forward_under_autograd_and_out():
+    torch = pytest.importorskip("torch")
+    x = torch.randn(3, 11, requires_grad=True)
+    y, bits = leaky.leaky_relu_with_mask(x, 0.2, packed=True)
+    assert bits.dtype == torch.uint8 and not bits.requires_grad
+    np.testing.assert_array_equal(bits.numpy(), _reference_bits(x.detach().numpy()))
+    y.sum().backward()
+    assert torch.equal(x.grad, torch.where(x > 0, 1.0, 0.2))
+    grad = torch.randn(3, 11)
+    assert torch.equal(leaky.leaky_relu_backward(grad, bits, 0.2),
+                       leaky.leaky_relu_backward(grad, x.detach() > 0, 0.2))
+    t = x.detach().t()  # not contiguous: through the bool mask, packed
+    y_out, bits_out = torch.empty(11, 3), torch.empty(5, dtype=torch.uint8)
+    version = bits_out._version
+    leaky.leaky_relu_with_mask(t, 0.2, packed=True, out=(y_out, bits_out))
+    np.testing.assert_array_equal(bits_out.numpy(), _reference_bits(t.numpy()))
+    assert bits_out._version > version
+    with pytest.raises(ValueError, match="out\\[1\\]"):
+        leaky.leaky_relu_with_mask(t, 0.2, packed=True, out=(None, torch.empty(4, dtype=torch.uint8)))
