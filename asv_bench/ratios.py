@@ -4,14 +4,20 @@ Each row times two callables, interleaved (A, B, A, B, ...), and keeps the
 best time of each, so both share the machine's noise.  Ratios below 1 mean
 leaky is faster.  float32 throughout; all cores in use unless noted.
 
-Run: ``python asv_bench/ratios.py`` (``--rst`` prints docs/_measured.rst)
+Run: ``python asv_bench/ratios.py`` (``--rst`` prints docs/_measured.rst,
+``--rst-memory`` docs/_memory.rst)
 """
 
+import os
+import sys
 import timeit
 
 import numpy as np
 
 import leaky
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchmarks.common import leaky_relu_mlp, saved_bytes_for_backward  # noqa: E402
 
 SLOPE = 0.01
 
@@ -48,6 +54,7 @@ def rows():
     yield ("forward / np.where(x>0, x, s*x), n=1e6", None,
            *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: np.where(x > 0, x, SLOPE * x)))
     yield from small_call_rows(rng)
+    yield from packed_rows(data)
     view = rng.standard_normal((2000, 1000)).astype(np.float32)[:, ::2]
     yield ("forward [:, ::2] of 2000x1000 / np.negative", 1.3,
            *interleaved(lambda: leaky.leaky_relu(view, SLOPE), lambda: np.negative(view)))
@@ -69,6 +76,44 @@ def small_call_rows(rng):
     yield ("backward n=10 / np.multiply(g, s)", 1.5,
            *interleaved(lambda: leaky.leaky_relu_backward(x, mask),
                         lambda: np.multiply(x, SLOPE)))
+
+
+def packed_rows(data):
+    """Packed masks (one bit per element) at 1e6, out= given."""
+    x, y = data(1_000_000)
+    grad, grad_in = data(1_000_000)
+    _, bits = leaky.leaky_relu_with_mask(x, SLOPE, packed=True)
+    _, mask = leaky.leaky_relu_with_mask(x, SLOPE)
+    yield ("forward with packed bits out= / forward out=, n=1e6", 1.05,
+           *interleaved(lambda: leaky.leaky_relu_with_mask(x, SLOPE, packed=True, out=(y, bits)),
+                        lambda: leaky.leaky_relu(x, SLOPE, out=y)))
+    yield ("backward from bits out= / from bool mask out=, n=1e6", 1.0,
+           *interleaved(lambda: leaky.leaky_relu_backward(grad, bits, SLOPE, out=grad_in),
+                        lambda: leaky.leaky_relu_backward(grad, mask, SLOPE, out=grad_in)))
+
+
+def memory_rows():
+    """Yield (check, target, leaky bytes, peer bytes): what torch autograd
+    keeps for backward, parameters not counted (float32)."""
+    try:
+        import torch
+    except ImportError:
+        return
+    import leaky.torch
+
+    x = torch.randn(1 << 20, requires_grad=True)
+    per_element = [saved_bytes_for_backward(lambda: layer(x)) / x.numel()
+                   for layer in (leaky.torch.LeakyReLU(), torch.nn.LeakyReLU())]
+    yield ("bytes saved per element / torch.nn.LeakyReLU", 1 / 32, *per_element)
+    _, bool_mask = leaky.leaky_relu_with_mask(x.detach().numpy())
+    yield ("bytes saved per element / a bool mask", 1 / 8, per_element[0],
+           bool_mask.nbytes / bool_mask.size)
+    step = []
+    for layer in (leaky.torch.LeakyReLU, torch.nn.LeakyReLU):
+        model = leaky_relu_mlp(layer)
+        step.append(saved_bytes_for_backward(lambda: model(torch.randn(512, 1024)),
+                                             model.parameters()))
+    yield ("MLP step (4 x Linear 1024 + LeakyReLU, batch 512) / torch", 0.55, *step)
 
 
 def bfloat16_rows(data):
@@ -143,24 +188,37 @@ def torch_module_rows():
                             lambda: F.leaky_relu(theirs, SLOPE).backward(grad)))
 
 
-def main(rst=False):
-    measured = [(check, target, ours, theirs, ours / theirs)
-                for check, target, ours, theirs in rows()]
+def _measure(source):
+    return [(check, target, ours, theirs, ours / theirs)
+            for check, target, ours, theirs in source]
+
+
+def main(rst=False, rst_memory=False):
+    if rst_memory:
+        print(format_rst(_measure(memory_rows()), "bytes", "{:.4g}", "{:.4f}"))
+        return
+    measured = _measure(rows())
     if rst:
         print(format_rst(measured))
         return
-    print(f"{'check':<52}{'leaky µs':>11}{'peer µs':>11}{'ratio':>8}{'target':>8}")
+    print_table(measured, "µs", "{:>11.2f}")
+    print()
+    print_table(_measure(memory_rows()), "bytes", "{:>11.4g}")
+
+
+def print_table(measured, unit, number):
+    print(f"{'check':<60}{'leaky ' + unit:>11}{'peer ' + unit:>11}{'ratio':>8}{'target':>8}")
     for check, target, ours, theirs, ratio in measured:
         mark = "" if target is None else ("  ok" if ratio <= target else "  MISS")
-        tgt = "" if target is None else f"<={target}"
-        print(f"{check:<52}{ours:>11.2f}{theirs:>11.2f}{ratio:>8.2f}{tgt:>8}{mark}")
+        tgt = "" if target is None else f"<={target:.3g}"
+        print(f"{check:<60}{number.format(ours)}{number.format(theirs)}{ratio:>8.3g}{tgt:>8}{mark}")
 
 
-def format_rst(measured):
+def format_rst(measured, unit="µs", number="{:.2f}", ratio_format="{:.2f}"):
     """The same table as reStructuredText, for docs/_measured.rst."""
-    header = ("check", "leaky µs", "peer µs", "ratio", "target")
-    body = [(check, f"{ours:.2f}", f"{theirs:.2f}", f"{ratio:.2f}",
-             "" if target is None else f"<= {target}")
+    header = ("check", f"leaky {unit}", f"peer {unit}", "ratio", "target")
+    body = [(check, number.format(ours), number.format(theirs), ratio_format.format(ratio),
+             "" if target is None else f"<= {target:.3g}")
             for check, target, ours, theirs, ratio in measured]
     widths = [max(len(r[i]) for r in [header] + body) for i in range(5)]
     rule = "  ".join("=" * w for w in widths)
@@ -170,4 +228,4 @@ def format_rst(measured):
 
 if __name__ == "__main__":
     import sys
-    main(rst="--rst" in sys.argv)
+    main(rst="--rst" in sys.argv, rst_memory="--rst-memory" in sys.argv)

@@ -68,12 +68,12 @@ cdef extern from "leaky_bits.h" nogil:
                                        npy_intp n, double slope)
     npy_intp leaky_half_forward_bits(const npy_uint16* x, npy_uint16* y, npy_uint8* bits,
                                      npy_intp n, float slope)
-    npy_intp leaky_float_backward_bits_blocks(const float* grad, const npy_uint8* bits,
-                                              float* grad_in, npy_intp n, float slope)
-    npy_intp leaky_double_backward_bits_blocks(const double* grad, const npy_uint8* bits,
-                                               double* grad_in, npy_intp n, double slope)
-    npy_intp leaky_half_backward_bits_blocks(const npy_uint16* grad, const npy_uint8* bits,
-                                             npy_uint16* grad_in, npy_intp n, float slope)
+    npy_intp leaky_float_backward_bits(const float* grad, const npy_uint8* bits,
+                                       float* grad_in, npy_intp n, float slope)
+    npy_intp leaky_double_backward_bits(const double* grad, const npy_uint8* bits,
+                                        double* grad_in, npy_intp n, double slope)
+    npy_intp leaky_half_backward_bits(const npy_uint16* grad, const npy_uint8* bits,
+                                      npy_uint16* grad_in, npy_intp n, float slope)
 
 cdef extern from "leaky_ufunc.h":
     ctypedef int (*leaky_type_resolver)(void* ufunc, int casting, PyArrayObject** operands,
@@ -278,21 +278,25 @@ cdef void backward_bits_loop(const value_t* grad, const npy_uint8* bits,
                              value_t* grad_in, npy_intp n, double slope) noexcept nogil:
     """``grad if bit else grad * slope`` over ``n`` unit-stride elements that
     start on a whole byte, straight from the bits (no byte mask between):
-    SIMD blocks where this build has them, then byte by byte."""
-    cdef npy_intp i, j, done = 0
+    the SIMD code of ``leaky_bits.h`` where this build has it for the type,
+    else byte by byte."""
+    cdef npy_intp i, j
     cdef int k
     cdef npy_uint8 byte
     if value_t is float:
-        done = leaky_float_backward_bits_blocks(grad, bits, grad_in, n, <float>slope)
+        if leaky_float_backward_bits(grad, bits, grad_in, n, <float>slope):
+            return
     elif value_t is double:
-        done = leaky_double_backward_bits_blocks(grad, bits, grad_in, n, slope)
+        if leaky_double_backward_bits(grad, bits, grad_in, n, slope):
+            return
     elif value_t is npy_uint16:
-        done = leaky_half_backward_bits_blocks(grad, bits, grad_in, n, <float>slope)
-    for j in range(done // 8, n // 8):  # whole bytes: constant shifts, so it vectorizes
+        if leaky_half_backward_bits(grad, bits, grad_in, n, <float>slope):
+            return
+    for j in range(n // 8):  # whole bytes: constant shifts
         byte = bits[j]
         for k in range(8):
             grad_in[8 * j + k] = scale_unless((byte >> k) & 1, grad[8 * j + k], slope)
-    for i in range(max(done, n // 8 * 8), n):
+    for i in range(n // 8 * 8, n):
         grad_in[i] = scale_unless((bits[i >> 3] >> (i & 7)) & 1, grad[i], slope)
 
 

@@ -98,9 +98,10 @@ static inline void leaky_pack_u64_portable(const uint64_t *x, uint8_t *bits, int
  *       y = x > 0 ? x : x * slope for one vector of elements (y aligned),
  *       and their bits: one compare gives both.  Driven by
  *       leaky_<type>_forward_bits, after the ISA sections.
- *   leaky_<type>_backward_bits_blocks(grad, bits, grad_in, n, slope)
- *       grad_in = bit ? grad : grad * slope, straight from the bits (no
- *       byte mask in between); returns how many elements were done.
+ *   leaky_<type>_bstep(grad, bits, grad_in, slope)
+ *       grad_in = bit ? grad : grad * slope for one vector (grad_in
+ *       aligned), straight from the bits in the low bits of a word (no byte
+ *       mask in between).  Driven by leaky_<type>_backward_bits.
  *
  * <type> is float, double or half (float16 as bits; computed in float32 and
  * rounded once, F16C only).  A function that has no version for this ISA
@@ -176,46 +177,25 @@ static inline uint32_t leaky_half_step(const uint16_t *x, uint16_t *y, float slo
     return (uint32_t)keep;
 }
 
-static inline intptr_t leaky_float_backward_bits_blocks(const float *grad, const uint8_t *bits,
-                                                        float *grad_in, intptr_t n, float slope)
+static inline void leaky_float_bstep(const float *g, uint32_t bits, float *out, float slope)
 {
-    const __m512 s = _mm512_set1_ps(slope);
-    intptr_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        uint16_t k;
-        memcpy(&k, bits + i / 8, 2);
-        __m512 g = _mm512_loadu_ps(grad + i);
-        _mm512_storeu_ps(grad_in + i, _mm512_mask_mov_ps(_mm512_mul_ps(g, s), (__mmask16)k, g));
-    }
-    return i;
+    __m512 v = _mm512_loadu_ps(g);
+    _mm512_store_ps(out, _mm512_mask_mov_ps(_mm512_mul_ps(v, _mm512_set1_ps(slope)),
+                                            (__mmask16)bits, v));
 }
 
-static inline intptr_t leaky_double_backward_bits_blocks(const double *grad, const uint8_t *bits,
-                                                         double *grad_in, intptr_t n, double slope)
+static inline void leaky_double_bstep(const double *g, uint32_t bits, double *out, double slope)
 {
-    const __m512d s = _mm512_set1_pd(slope);
-    intptr_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m512d g = _mm512_loadu_pd(grad + i);
-        _mm512_storeu_pd(grad_in + i,
-                         _mm512_mask_mov_pd(_mm512_mul_pd(g, s), (__mmask8)bits[i / 8], g));
-    }
-    return i;
+    __m512d v = _mm512_loadu_pd(g);
+    _mm512_store_pd(out, _mm512_mask_mov_pd(_mm512_mul_pd(v, _mm512_set1_pd(slope)),
+                                            (__mmask8)bits, v));
 }
 
-static inline intptr_t leaky_half_backward_bits_blocks(const uint16_t *grad, const uint8_t *bits,
-                                                       uint16_t *grad_in, intptr_t n, float slope)
+static inline void leaky_half_bstep(const uint16_t *g, uint32_t bits, uint16_t *out, float slope)
 {
-    const __m512 s = _mm512_set1_ps(slope);
-    intptr_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        uint16_t k;
-        memcpy(&k, bits + i / 8, 2);
-        __m256i g = _mm256_loadu_si256((const __m256i *)(grad + i));
-        __m256i scaled = leaky_half_times(_mm512_cvtph_ps(g), s);
-        _mm256_storeu_si256((__m256i *)(grad_in + i), _mm256_mask_mov_epi16(scaled, (__mmask16)k, g));
-    }
-    return i;
+    __m256i h = _mm256_loadu_si256((const __m256i *)g);
+    __m256i scaled = leaky_half_times(_mm512_cvtph_ps(h), _mm512_set1_ps(slope));
+    _mm256_store_si256((__m256i *)out, _mm256_mask_mov_epi16(scaled, (__mmask16)bits, h));
 }
 
 #elif LEAKY_BITS_ISA == 256 || LEAKY_BITS_ISA == 128
@@ -339,48 +319,31 @@ static inline __m256 leaky_lanes8(unsigned byte)
     return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)byte), w), w));
 }
 
-static inline intptr_t leaky_float_backward_bits_blocks(const float *grad, const uint8_t *bits,
-                                                        float *grad_in, intptr_t n, float slope)
+static inline void leaky_float_bstep(const float *g, uint32_t bits, float *out, float slope)
 {
-    const __m256 s = _mm256_set1_ps(slope);
-    intptr_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 g = _mm256_loadu_ps(grad + i);
-        _mm256_storeu_ps(grad_in + i, _mm256_blendv_ps(_mm256_mul_ps(g, s), g, leaky_lanes8(bits[i / 8])));
-    }
-    return i;
+    __m256 v = _mm256_loadu_ps(g);
+    _mm256_store_ps(out, _mm256_blendv_ps(_mm256_mul_ps(v, _mm256_set1_ps(slope)), v,
+                                          leaky_lanes8(bits & 0xffu)));
 }
 
-static inline intptr_t leaky_double_backward_bits_blocks(const double *grad, const uint8_t *bits,
-                                                         double *grad_in, intptr_t n, double slope)
+static inline void leaky_double_bstep(const double *g, uint32_t bits, double *out, double slope)
 {
     const __m256d s = _mm256_set1_pd(slope);
     const __m256i w = _mm256_setr_epi64x(1, 2, 4, 8);
-    intptr_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        unsigned byte = bits[i / 8];
-        for (int half = 0; half < 2; half++) {
-            __m256i b = _mm256_and_si256(_mm256_set1_epi64x((byte >> (4 * half)) & 0xf), w);
-            __m256d keep = _mm256_castsi256_pd(_mm256_cmpeq_epi64(b, w));
-            __m256d g = _mm256_loadu_pd(grad + i + 4 * half);
-            _mm256_storeu_pd(grad_in + i + 4 * half, _mm256_blendv_pd(_mm256_mul_pd(g, s), g, keep));
-        }
+    for (int half = 0; half < 2; half++) {
+        __m256i b = _mm256_and_si256(_mm256_set1_epi64x((bits >> (4 * half)) & 0xf), w);
+        __m256d keep = _mm256_castsi256_pd(_mm256_cmpeq_epi64(b, w));
+        __m256d v = _mm256_loadu_pd(g + 4 * half);
+        _mm256_store_pd(out + 4 * half, _mm256_blendv_pd(_mm256_mul_pd(v, s), v, keep));
     }
-    return i;
 }
 
-static inline intptr_t leaky_half_backward_bits_blocks(const uint16_t *grad, const uint8_t *bits,
-                                                       uint16_t *grad_in, intptr_t n, float slope)
+static inline void leaky_half_bstep(const uint16_t *g, uint32_t bits, uint16_t *out, float slope)
 {
-    const __m256 s = _mm256_set1_ps(slope);
-    intptr_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m128i g = _mm_loadu_si128((const __m128i *)(grad + i));
-        __m128i keep = leaky_narrow_lanes(leaky_lanes8(bits[i / 8]));
-        _mm_storeu_si128((__m128i *)(grad_in + i),
-                         _mm_blendv_epi8(leaky_half_times(_mm256_cvtph_ps(g), s), g, keep));
-    }
-    return i;
+    __m128i h = _mm_loadu_si128((const __m128i *)g);
+    __m128i keep = leaky_narrow_lanes(leaky_lanes8(bits & 0xffu));
+    _mm_store_si128((__m128i *)out, _mm_blendv_epi8(leaky_half_times(_mm256_cvtph_ps(h),
+                                                                     _mm256_set1_ps(slope)), h, keep));
 }
 
 #else /* SSE2 */
@@ -411,39 +374,23 @@ static inline uint32_t leaky_double_step(const double *x, double *y, double slop
     return bits;
 }
 
-static inline intptr_t leaky_float_backward_bits_blocks(const float *grad, const uint8_t *bits,
-                                                        float *grad_in, intptr_t n, float slope)
+static inline void leaky_float_bstep(const float *g, uint32_t bits, float *out, float slope)
 {
     const __m128 s = _mm_set1_ps(slope);
-    intptr_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        unsigned byte = bits[i / 8];
-        for (int q = 0; q < 2; q++) {
-            __m128 g = _mm_loadu_ps(grad + i + 4 * q);
-            _mm_storeu_ps(grad_in + i + 4 * q, leaky_blend4f(leaky_lanes4(byte, 4 * q), g, _mm_mul_ps(g, s)));
-        }
+    for (int q = 0; q < 2; q++) {
+        __m128 v = _mm_loadu_ps(g + 4 * q);
+        _mm_store_ps(out + 4 * q, leaky_blend4f(leaky_lanes4(bits, 4 * q), v, _mm_mul_ps(v, s)));
     }
-    return i;
 }
 
-static inline intptr_t leaky_double_backward_bits_blocks(const double *grad, const uint8_t *bits,
-                                                         double *grad_in, intptr_t n, double slope)
+static inline void leaky_double_bstep(const double *g, uint32_t bits, double *out, double slope)
 {
     const __m128d s = _mm_set1_pd(slope);
-    intptr_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        unsigned byte = bits[i / 8];
-        for (int q = 0; q < 4; q++) {
-            __m128d g = _mm_loadu_pd(grad + i + 2 * q);
-            _mm_storeu_pd(grad_in + i + 2 * q, leaky_blend2d(leaky_lanes2(byte, 2 * q), g, _mm_mul_pd(g, s)));
-        }
+    for (int q = 0; q < 4; q++) {
+        __m128d v = _mm_loadu_pd(g + 2 * q);
+        _mm_store_pd(out + 2 * q, leaky_blend2d(leaky_lanes2(bits, 2 * q), v, _mm_mul_pd(v, s)));
     }
-    return i;
 }
-
-static inline intptr_t leaky_half_backward_bits_blocks(const uint16_t *grad, const uint8_t *bits,
-                                                       uint16_t *grad_in, intptr_t n, float slope)
-{ (void)grad; (void)bits; (void)grad_in; (void)n; (void)slope; return 0; }
 
 #endif /* 256 or SSE2 */
 
@@ -458,15 +405,6 @@ static inline void leaky_pack_u32(const uint32_t *x, uint8_t *bits, intptr_t nby
 static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
 { leaky_pack_u64_portable(x, bits, nbytes); }
 
-static inline intptr_t leaky_float_backward_bits_blocks(const float *grad, const uint8_t *bits,
-                                                        float *grad_in, intptr_t n, float slope)
-{ (void)grad; (void)bits; (void)grad_in; (void)n; (void)slope; return 0; }
-static inline intptr_t leaky_double_backward_bits_blocks(const double *grad, const uint8_t *bits,
-                                                         double *grad_in, intptr_t n, double slope)
-{ (void)grad; (void)bits; (void)grad_in; (void)n; (void)slope; return 0; }
-static inline intptr_t leaky_half_backward_bits_blocks(const uint16_t *grad, const uint8_t *bits,
-                                                       uint16_t *grad_in, intptr_t n, float slope)
-{ (void)grad; (void)bits; (void)grad_in; (void)n; (void)slope; return 0; }
 
 #endif
 
@@ -486,6 +424,7 @@ typedef struct {
     int count;          /* how many; below 32 between calls */
 } leaky_bit_writer;
 
+/* count <= 32 */
 static inline void leaky_put_bits(leaky_bit_writer *w, uint32_t bits, int count)
 {
     w->acc |= (uint64_t)bits << w->count;
@@ -513,8 +452,12 @@ static inline void leaky_flush_bits(leaky_bit_writer *w)
         intptr_t i = 0;                                                                   \
         for (; i < n && ((uintptr_t)(y + i) % (VECTOR_BYTES)) != 0; i++)                  \
             leaky_put_bits(&w, one(x + i, y + i, slope), 1);                              \
-        for (; i + (STEP) <= n; i += (STEP))                                              \
-            leaky_put_bits(&w, step(x + i, y + i, slope), (STEP));                        \
+        for (; i + 32 <= n; i += 32) {          /* 32 elements: one word of bits */       \
+            uint32_t word = 0;                                                            \
+            for (int k = 0; k < 32; k += (STEP))                                          \
+                word |= step(x + i + k, y + i + k, slope) << k;                           \
+            leaky_put_bits(&w, word, 32);                                                 \
+        }                                                                                 \
         for (; i < n; i++)                                                                \
             leaky_put_bits(&w, one(x + i, y + i, slope), 1);                              \
         leaky_flush_bits(&w);                                                             \
@@ -581,6 +524,85 @@ static inline intptr_t leaky_double_forward_bits(const double *x, double *y, uin
 static inline intptr_t leaky_half_forward_bits(const uint16_t *x, uint16_t *y, uint8_t *bits,
                                                intptr_t n, float slope)
 { (void)x; (void)y; (void)bits; (void)n; (void)slope; return 0; }
+#endif
+
+/* ---------------------------------------------------- backward from bits --
+ * leaky_<type>_backward_bits(grad, bits, grad_in, n, slope): the whole
+ * range, for a range that starts on a whole byte of bits.  As the forward:
+ * stores on vector-aligned addresses, the bits read at whatever bit offset
+ * that leaves (4-byte reads, kept inside the bits by stopping the steps 32
+ * elements before the end).  Returns 0 where this ISA has no step. */
+
+#define LEAKY_DEFINE_BACKWARD_BITS(name, type, slope_type, STEP, VECTOR_BYTES, bstep, bone)  \
+    static inline intptr_t name(const type *g, const uint8_t *bits, type *out, intptr_t n,  \
+                                slope_type slope)                                           \
+    {                                                                                       \
+        intptr_t i = 0;                                                                     \
+        for (; i < n && ((uintptr_t)(out + i) % (VECTOR_BYTES)) != 0; i++)                  \
+            bone(g + i, (bits[i >> 3] >> (i & 7)) & 1u, out + i, slope);                    \
+        for (; i + 32 <= n; i += (STEP)) {                                                  \
+            uint32_t word;                                                                  \
+            memcpy(&word, bits + (i >> 3), 4);                                              \
+            bstep(g + i, word >> (i & 7), out + i, slope);                                  \
+        }                                                                                   \
+        for (; i < n; i++)                                                                  \
+            bone(g + i, (bits[i >> 3] >> (i & 7)) & 1u, out + i, slope);                    \
+        return n;                                                                           \
+    }
+
+/* One element: read grad before writing, so that grad_in may be grad. */
+static inline void leaky_float_bone(const float *g, unsigned keep, float *out, float slope)
+{
+    float v = *g;
+    *out = keep ? v : v * slope;
+}
+
+static inline void leaky_double_bone(const double *g, unsigned keep, double *out, double slope)
+{
+    double v = *g;
+    *out = keep ? v : v * slope;
+}
+
+#if LEAKY_BITS_ISA == 512 || LEAKY_BITS_ISA == 256
+static inline void leaky_half_bone(const uint16_t *g, unsigned keep, uint16_t *out, float slope)
+{
+    uint16_t h = *g;
+    *out = keep ? h : (uint16_t)_cvtss_sh(_cvtsh_ss(h) * slope, _MM_FROUND_TO_NEAREST_INT);
+}
+#endif
+
+#if LEAKY_BITS_ISA == 512
+LEAKY_DEFINE_BACKWARD_BITS(leaky_float_backward_bits, float, float, 16, 64,
+                           leaky_float_bstep, leaky_float_bone)
+LEAKY_DEFINE_BACKWARD_BITS(leaky_double_backward_bits, double, double, 8, 64,
+                           leaky_double_bstep, leaky_double_bone)
+LEAKY_DEFINE_BACKWARD_BITS(leaky_half_backward_bits, uint16_t, float, 16, 32,
+                           leaky_half_bstep, leaky_half_bone)
+#elif LEAKY_BITS_ISA == 256
+LEAKY_DEFINE_BACKWARD_BITS(leaky_float_backward_bits, float, float, 8, 32,
+                           leaky_float_bstep, leaky_float_bone)
+LEAKY_DEFINE_BACKWARD_BITS(leaky_double_backward_bits, double, double, 8, 32,
+                           leaky_double_bstep, leaky_double_bone)
+LEAKY_DEFINE_BACKWARD_BITS(leaky_half_backward_bits, uint16_t, float, 8, 16,
+                           leaky_half_bstep, leaky_half_bone)
+#elif LEAKY_BITS_ISA == 128
+LEAKY_DEFINE_BACKWARD_BITS(leaky_float_backward_bits, float, float, 8, 16,
+                           leaky_float_bstep, leaky_float_bone)
+LEAKY_DEFINE_BACKWARD_BITS(leaky_double_backward_bits, double, double, 8, 16,
+                           leaky_double_bstep, leaky_double_bone)
+#endif
+#if LEAKY_BITS_ISA == 0
+static inline intptr_t leaky_float_backward_bits(const float *g, const uint8_t *bits, float *out,
+                                                 intptr_t n, float slope)
+{ (void)g; (void)bits; (void)out; (void)n; (void)slope; return 0; }
+static inline intptr_t leaky_double_backward_bits(const double *g, const uint8_t *bits,
+                                                  double *out, intptr_t n, double slope)
+{ (void)g; (void)bits; (void)out; (void)n; (void)slope; return 0; }
+#endif
+#if LEAKY_BITS_ISA == 0 || LEAKY_BITS_ISA == 128
+static inline intptr_t leaky_half_backward_bits(const uint16_t *g, const uint8_t *bits,
+                                                uint16_t *out, intptr_t n, float slope)
+{ (void)g; (void)bits; (void)out; (void)n; (void)slope; return 0; }
 #endif
 
 /* The last, partial byte: elements 0 .. n-1 (n < 8) of x; unused bits 0. */

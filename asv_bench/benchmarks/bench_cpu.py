@@ -11,7 +11,7 @@ limit (one read, one write per element).
 import numpy as np
 
 from .common import (DTYPES, IMPLEMENTATIONS, LAYOUTS, SLOPE, SkipNotImplemented,
-                     make_input, operations, pick)
+                     leaky_relu_mlp, make_input, operations, pick, saved_bytes_for_backward)
 
 
 class _Operations:
@@ -267,3 +267,69 @@ class TensorFlow:
 
     def time_forward(self, size, impl, mode):
         self.func(self.x).numpy()  # wait for the result
+
+
+class PackedMask:
+    """Packed masks (one bit per element) against the bool mask, float32,
+    1e6 elements, ``out=`` given: the fused forward with bits against the
+    forward alone, and the backward from bits against the backward from
+    the bool mask."""
+
+    params = (["packed", "bool mask", "forward alone"],)
+    param_names = ["mask"]
+
+    def setup(self, mask):
+        import leaky
+        self.leaky = leaky
+        self.x = make_input(1_000_000, "float32", "contiguous")
+        self.grad = make_input(1_000_000, "float32", "contiguous", seed=1)
+        self.y, self.grad_in = np.empty_like(self.x), np.empty_like(self.x)
+        _, self.bits = leaky.leaky_relu_with_mask(self.x, SLOPE, packed=True)
+        _, self.bool_mask = leaky.leaky_relu_with_mask(self.x, SLOPE)
+        self.mask = self.bits if mask == "packed" else self.bool_mask
+
+    def time_forward(self, mask):
+        if mask == "forward alone":
+            self.leaky.leaky_relu(self.x, SLOPE, out=self.y)
+        else:
+            self.leaky.leaky_relu_with_mask(self.x, SLOPE, packed=mask == "packed",
+                                            out=(self.y, self.mask))
+
+    def time_backward(self, mask):
+        if mask == "forward alone":
+            raise SkipNotImplemented("no mask")
+        self.leaky.leaky_relu_backward(self.grad, self.mask, SLOPE, out=self.grad_in)
+
+
+class SavedForBackward:
+    """Bytes kept for backward (torch autograd, float32): per element of one
+    LeakyReLU, and for a training step of a 4-block MLP (Linear(1024, 1024)
+    + LeakyReLU, batch 512), parameters not counted."""
+
+    params = (["leaky.torch.LeakyReLU", "torch.nn.LeakyReLU"],)
+    param_names = ["layer"]
+
+    def setup(self, layer):
+        try:
+            import torch
+        except ImportError:
+            raise SkipNotImplemented("torch is not installed")
+        if layer == "leaky.torch.LeakyReLU":
+            import leaky.torch
+            self.layer = lambda: leaky.torch.LeakyReLU(0.01)
+        else:
+            self.layer = lambda: torch.nn.LeakyReLU(0.01)
+        self.torch = torch
+
+    def track_bytes_per_element(self, layer):
+        x = self.torch.randn(1 << 20, requires_grad=True)
+        module = self.layer()
+        return saved_bytes_for_backward(lambda: module(x)) / x.numel()
+
+    def track_mlp_step_bytes(self, layer):
+        model = leaky_relu_mlp(self.layer)
+        x = self.torch.randn(512, 1024)
+        return saved_bytes_for_backward(lambda: model(x), model.parameters())
+
+    track_bytes_per_element.unit = "bytes"
+    track_mlp_step_bytes.unit = "bytes"

@@ -127,3 +127,37 @@ def pick(ops, operation):
         return ops[operation]
     except KeyError:
         raise SkipNotImplemented(f"no {operation}") from None
+
+
+def saved_bytes_for_backward(run, parameters=()):
+    """Bytes autograd keeps for backward while ``run()`` builds a graph,
+    read off ``torch.autograd.graph.saved_tensors_hooks``: each storage
+    once, and not the storages of ``parameters`` (a Linear saves a
+    transposed view of its weight).  ``run`` returns the output, kept alive
+    until the count is done."""
+    import torch
+
+    storages = {}
+    params = {p.untyped_storage().data_ptr() for p in parameters}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in params:
+            storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = run()
+    del out
+    return sum(storages.values())
+
+
+def leaky_relu_mlp(layer, width=1024, depth=4, seed=0):
+    """``depth`` blocks of Linear(width, width) and ``layer()``, float32."""
+    import torch
+
+    torch.manual_seed(seed)
+    blocks = []
+    for _ in range(depth):
+        blocks += [torch.nn.Linear(width, width), layer()]
+    return torch.nn.Sequential(*blocks)
