@@ -29,6 +29,7 @@ once, exactly like PyTorch's CPU kernel.
 cimport numpy as cnp
 from cpython.ref cimport Py_INCREF
 from cython.parallel cimport prange
+from libc.string cimport memcpy
 from numpy cimport npy_bool, npy_intp, npy_uint8, npy_uint16, npy_uint32, npy_uint64, PyArrayObject
 
 cnp.import_array()
@@ -274,15 +275,22 @@ cdef void forward_bits_loop(const value_t* x, value_t* y, npy_uint8* bits,
         start = stop
 
 
+cdef inline void spread_byte(npy_uint8 byte, npy_bool* out) noexcept nogil:
+    """Bit k of ``byte`` to ``out[k]`` (0 or 1), for k < 8, with no loop:
+    each byte of the product holds one bit; adding 0x7f to a byte carries
+    into its top bit exactly when that byte is not zero."""
+    cdef npy_uint64 spread = (byte * <npy_uint64>0x0101010101010101ULL) & 0x8040201008040201ULL
+    spread = ((spread + 0x7f7f7f7f7f7f7f7fULL) >> 7) & 0x0101010101010101ULL
+    memcpy(out, &spread, 8)  # little-endian: byte k is bit k
+
+
 cdef void backward_bits_loop(const value_t* grad, const npy_uint8* bits,
                              value_t* grad_in, npy_intp n, double slope) noexcept nogil:
     """``grad if bit else grad * slope`` over ``n`` unit-stride elements that
     start on a whole byte, straight from the bits (no byte mask between):
     the SIMD code of ``leaky_bits.h`` where this build has it for the type,
-    else byte by byte."""
-    cdef npy_intp i, j
-    cdef int k
-    cdef npy_uint8 byte
+    else through a small scratch in L1."""
+    cdef npy_intp i
     if value_t is float:
         if leaky_float_backward_bits(grad, bits, grad_in, n, <float>slope):
             return
@@ -292,12 +300,17 @@ cdef void backward_bits_loop(const value_t* grad, const npy_uint8* bits,
     elif value_t is npy_uint16:
         if leaky_half_backward_bits(grad, bits, grad_in, n, <float>slope):
             return
-    for j in range(n // 8):  # whole bytes: constant shifts
-        byte = bits[j]
-        for k in range(8):
-            grad_in[8 * j + k] = scale_unless((byte >> k) & 1, grad[8 * j + k], slope)
-    for i in range(n // 8 * 8, n):
-        grad_in[i] = scale_unless((bits[i >> 3] >> (i & 7)) & 1, grad[i], slope)
+    # Elsewhere: 256 elements at a time, their bits spread into a 256-byte
+    # scratch in L1 (never a byte mask the size of the array), then the
+    # bool-mask loop, which vectorizes for every type.
+    cdef npy_bool scratch[256]
+    cdef npy_intp start = 0, count, j
+    while start < n:
+        count = min(<npy_intp>256, n - start)
+        for j in range((count + 7) // 8):
+            spread_byte(bits[start // 8 + j], scratch + 8 * j)
+        backward_loop(grad + start, 1, scratch, 1, grad_in + start, 1, count, slope)
+        start += count
 
 
 cdef void run_typed_loop(Op op, value_t* dtype_tag, char** data,
@@ -520,8 +533,10 @@ def make_ufuncs(check_dtypes, bfloat16_type_number, docs):
     dict
         ``{name: numpy.ufunc}``
     """
-    global check_operand_dtypes, numpy_type_resolver
+    global check_operand_dtypes, numpy_type_resolver, bfloat16_typenum
     check_operand_dtypes = check_dtypes
+    if bfloat16_type_number is not None:
+        bfloat16_typenum = bfloat16_type_number
     cdef char* all_types[3]
     all_types[0], all_types[1], all_types[2] = forward_types, forward_mask_types, backward_types
     cdef int op, k, nargs, nin, nout
@@ -595,6 +610,8 @@ cdef extern from "<math.h>" nogil:
     double fabs(double)
 
 cdef double FLOAT32_MAX = 3.4028234663852886e38
+# NumPy's type number of ml_dtypes.bfloat16, once its loops are registered.
+cdef int bfloat16_typenum = -1
 
 
 cdef int plain_kind(PyArrayObject* a, double slope) noexcept:
@@ -614,6 +631,8 @@ cdef int plain_kind(PyArrayObject* a, double slope) noexcept:
         return SINGLE
     if typenum == cnp.NPY_FLOAT16:
         return HALF
+    if typenum == bfloat16_typenum:
+        return BFLOAT16
     return -1
 
 

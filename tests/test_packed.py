@@ -20,8 +20,13 @@ DTYPES = (np.float16, np.float32, np.float64)
 SLOPES = (0.01, -0.5, 1.5, 0.0)
 
 
+def _positive(x):
+    with np.errstate(invalid="ignore"):  # ml_dtypes' bfloat16 warns on NaN
+        return np.asarray(x) > 0
+
+
 def _reference_bits(x):
-    return np.packbits((np.asarray(x) > 0).ravel(), bitorder="little")
+    return np.packbits(_positive(x).ravel(), bitorder="little")
 
 
 def _with_specials(x):
@@ -116,6 +121,33 @@ def test_every_cpu_variant_gives_the_same_bits(variant, dtype, offset):
     assert_same_bits(y, torch_forward(x, -0.5))
     assert_same_bits(kernels.backward_bits_fast(grad, bits, -0.5, None),
                      torch_backward(grad, x, -0.5))
+
+
+@pytest.mark.parametrize("variant", _cpu.supported_variants())
+@pytest.mark.parametrize("n", [1, 255, 257, 4099])
+def test_every_cpu_variant_gives_the_same_bfloat16_bits(variant, n):
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    from leaky.ufuncs import _ufuncs_for
+    kernels = _cpu.load(variant)
+    _ufuncs_for(kernels)  # registers the bfloat16 loops with that module
+    values = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    x = _with_specials(values).astype(ml_dtypes.bfloat16)
+    grad = values[::-1].astype(ml_dtypes.bfloat16)
+    y, bits = kernels.forward_bits_fast(x, 0.3, None, None)
+    np.testing.assert_array_equal(bits, _reference_bits(x))
+    assert_same_bits(y, leaky.leaky_relu(x, 0.3))
+    assert_same_bits(kernels.backward_bits_fast(grad, bits, 0.3, None),
+                     leaky.leaky_relu_backward(grad, _positive(x), 0.3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_backward_from_bits_in_place(dtype):
+    x = np.random.default_rng(8).standard_normal((37, 3)).astype(dtype)
+    grad = np.random.default_rng(9).standard_normal((37, 3)).astype(dtype)
+    _, bits = leaky.leaky_relu_with_mask(x, -0.5, packed=True)
+    want = leaky.leaky_relu_backward(grad, x > 0, -0.5)
+    assert leaky.leaky_relu_backward(grad, bits, -0.5, out=grad) is grad
+    assert_same_bits(grad, want)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
