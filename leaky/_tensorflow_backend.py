@@ -9,7 +9,9 @@ ops, so it runs eagerly, inside ``tf.function`` and under
   rounds to nearest even), the input's own bits where ``x > 0``;
 * the gradient is a ``tf.custom_gradient`` that uses the mask ``x > 0``
   (the slope at ``x == 0``), and is itself differentiable (second order);
-* TensorFlow tensors are immutable, so ``out=`` is refused.
+* TensorFlow tensors are immutable, so ``out=`` is refused;
+* packed masks (``packed=True``, one bit an element) are packed and
+  unpacked with TensorFlow's own integer and bitwise ops.
 
 TensorFlow's CPU kernels and XLA flush float32, float64 and bfloat16
 subnormals to zero, so there (and only there) results differ from leaky's
@@ -21,7 +23,7 @@ import tensorflow as tf
 
 from . import _contract
 
-__all__ = ["forward", "forward_with_mask", "backward"]
+__all__ = ["forward", "forward_with_mask", "forward_packed", "backward"]
 
 
 def _refuse_out(out):
@@ -114,8 +116,31 @@ def forward_with_mask(x, slope, out=None):
     return _leaky(x, slope), x > 0
 
 
+def _pack(keep):
+    """``keep`` packed 8 to a byte in C order, little bit order."""
+    flat = tf.reshape(tf.cast(keep, tf.uint8), [-1])
+    flat = tf.pad(flat, [[0, (8 - tf.size(flat) % 8) % 8]])
+    weights = tf.constant([1, 2, 4, 8, 16, 32, 64, 128], dtype=tf.uint8)
+    return tf.reduce_sum(tf.reshape(flat, [-1, 8]) * weights, axis=1)
+
+
+def _unpack(bits, shape):
+    """Packed bits as a bool tensor of ``shape``."""
+    shifts = tf.constant(list(range(8)), dtype=tf.uint8)
+    every = tf.bitwise.bitwise_and(tf.bitwise.right_shift(bits[:, None], shifts), 1)
+    return tf.reshape(tf.reshape(every, [-1])[:shape.num_elements()] != 0, shape)
+
+
+def forward_packed(x, slope, out=None):
+    _refuse_out(out)
+    x = _as_result_dtype(x, slope, "x")
+    return _leaky(x, slope), _pack(x > 0)
+
+
 def backward(grad, mask, slope, out=None):
     _refuse_out(out)
     mask = tf.convert_to_tensor(mask)
     _contract.check_mask(mask, grad.shape)
+    if _contract.is_packed(mask):
+        mask = _unpack(mask, grad.shape)
     return _gradient(_as_result_dtype(grad, slope, "grad_output"), mask, slope)

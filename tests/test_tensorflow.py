@@ -140,3 +140,20 @@ def test_negative_zero_slope_after_a_zero_slope():
 def test_ragged_and_sparse_tensors_are_refused_by_name(make):
     with pytest.raises(TypeError, match="RaggedTensor|SparseTensor"):
         leaky.leaky_relu(make())
+
+
+def test_packed_masks_with_tensorflow_ops():
+    x = np.random.default_rng(12).standard_normal((5, 7)).astype(np.float32)
+    want = np.packbits((x > 0).ravel(), bitorder="little")
+    y, bits = leaky.leaky_relu_with_mask(tf.constant(x), 0.1, packed=True)
+    assert bits.dtype == tf.uint8 and tuple(bits.shape) == (5,)
+    np.testing.assert_array_equal(bits.numpy(), want)
+    packed_in_graph = tf.function(lambda a: leaky.leaky_relu_with_mask(a, 0.1, packed=True)[1],
+                                  jit_compile=True)
+    np.testing.assert_array_equal(packed_in_graph(tf.constant(x)).numpy(), want)
+    grad = np.random.default_rng(13).standard_normal((5, 7)).astype(np.float32)
+    np.testing.assert_array_equal(
+        leaky.leaky_relu_backward(tf.constant(grad), bits, 0.1).numpy(),
+        leaky.leaky_relu_backward(grad, x > 0, 0.1))
+    with pytest.raises(ValueError, match="packed bits for 35 elements"):
+        leaky.leaky_relu_backward(tf.constant(grad), bits[:4], 0.1)
