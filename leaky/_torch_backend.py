@@ -259,6 +259,7 @@ def _fresh_forward_packed(x, slope):
         pair = _kernels.forward_bits_fast(plain, slope, None, None)
         if pair is not None:
             return torch.from_numpy(pair[0]), torch.from_numpy(pair[1])
+    _result_dtype(x, _contract.validate_slope(slope))  # the fast path checked these
     gpu = _cupy_backend_for(x)
     if gpu is not None:
         x = x.contiguous()
@@ -543,6 +544,15 @@ class _LeakyReLU(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_y):
         (bits,) = ctx.saved_tensors
+        if not torch.is_grad_enabled() and grad_y.is_cpu and type(grad_y) is torch.Tensor \
+                and not _dispatch_modes_active():
+            # The plain backward pass (no create_graph): the C fast path,
+            # which returns None for anything it does not take.
+            view = _plain_numpy(grad_y)
+            grad_in = None if view is None else _kernels.backward_bits_fast(
+                view, bits.numpy(), ctx.slope, None)
+            if grad_in is not None:
+                return torch.from_numpy(grad_in), None
         return _gradient(grad_y, bits, ctx.slope), None
 
 
@@ -612,24 +622,21 @@ class _LeakyReLUInplace(_LeakyReLU):
 
 # ------------------------------------------------------------ entry points --
 
-def _eager_autograd(x):
-    """A plain eager CPU float tensor that autograd records (reverse mode)."""
-    return (torch.is_grad_enabled() and x.requires_grad and x.dtype in _FAST_DTYPES
-            and x.is_cpu and torch.autograd.forward_ad._current_level < 0
-            and _direct(x) and x.layout is torch.strided and not x.is_nested
-            and not x.is_neg())
-
-
 def forward_fast(x, slope):
-    """The plainest call, a dense CPU float tensor outside autograd, through
-    the kernels' C fast path, which also checks the slope (finite, fitting
-    the dtype): its result is the ufunc's.  None for anything else.  The
+    """The plainest calls, through the kernels' C fast paths, which also
+    check the slope (finite, fitting the dtype): a dense CPU float tensor,
+    eager, outside forward-mode AD.  With autograd recording, the eager
+    Function that saves the packed mask.  None for anything else.  The
     checks are :func:`_direct`'s, inlined: this path is all overhead."""
-    if (type(x) is not torch.Tensor or x.requires_grad or x.dtype not in _FAST_DTYPES
+    if (type(x) is not torch.Tensor or x.dtype not in _FAST_DTYPES
             or torch.compiler.is_compiling() or _dispatch_modes_active()
             or _is_functorch_wrapped(x) or not x.is_cpu or x.layout is not torch.strided
             or x.is_nested or x.is_neg() or torch.autograd.forward_ad._current_level >= 0):
         return None
+    if x.requires_grad:
+        if torch.is_grad_enabled():
+            return _LeakyReLU.apply(x, slope)
+        x = x.detach()
     y = _kernels.forward_fast(x.numpy(), slope, None)
     return None if y is None else torch.from_numpy(y)
 
@@ -665,8 +672,6 @@ def forward(x, slope, out=None):
         y = forward_fast(x, slope)
         if y is not None:
             return y
-        if _eager_autograd(x):
-            return _LeakyReLU.apply(x, slope)
     _checked(x)
     _result_dtype(x, slope)
     out = _contract.split_single_out(out)

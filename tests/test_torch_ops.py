@@ -378,3 +378,13 @@ def test_pytorchs_own_opinfo_samples(dtype):
         (grad_want,) = torch.autograd.grad(want, x, upstream)
         (grad_got,) = torch.autograd.grad(got, x, upstream)
         assert_identical(grad_got, grad_want)
+
+
+@pytest.mark.parametrize("slope", [float("nan"), float("inf"), -float("inf"), 1e39])
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_bad_slopes_are_refused_on_the_eager_fast_paths(slope, requires_grad):
+    x = torch.randn(6, requires_grad=requires_grad)
+    for call in (leaky.torch.leaky_relu, leaky.leaky_relu,
+                 lambda t, s: leaky.leaky_relu_with_mask(t, s, packed=True)):
+        with pytest.raises(ValueError, match="negative_slope"):
+            call(x, slope)
