@@ -28,7 +28,8 @@ def _build_info():
         f"kernel flags: {_build_config.KERNEL_C_ARGS}",
         f"kernel variant: {_cpu.active_variant()} (CPU runs: "
         f"{', '.join(_cpu.supported_variants())}; force one with {_cpu.ENV_VARIABLE}), "
-        f"float16 conversion in {_kernels.half_conversion()}",
+        f"float16 conversion in {_kernels.half_conversion()}, "
+        f"packed masks with {_kernels.packing()} code",
         f"OpenMP: {'yes' if _kernels.openmp_enabled() else 'no'}, "
         f"threads: {_kernels.max_threads()}, "
         f"parallel from {_kernels.get_parallel_threshold()} elements",
@@ -67,7 +68,7 @@ def main(argv=None):
         return 1
     dtypes = ", ".join(dtype.name for dtype in checked_dtypes())
     print(f"self-check: passed ({dtypes}; special values, 5 slopes, contiguous "
-          "and reversed; forward, mask, backward)")
+          "and reversed; forward, mask, packed mask, backward from both)")
     if not args.no_bench:
         print("\nquick benchmark, float32, best of 5 (higher speed-up = leaky faster):")
         print(format_rows(quick_benchmark()))

@@ -92,15 +92,20 @@ def run_selfcheck(rng_seed=0):
 
 def _check_one(x, grad, positive, slope, where):
     y, mask = _api.leaky_relu_with_mask(x, slope)
+    y_packed, bits = _api.leaky_relu_with_mask(x, slope, packed=True)
     want = reference_forward(x, slope)
+    want_grad = reference_backward(grad, positive, slope)
     checks = {
         "forward": (_api.leaky_relu(x, slope), want),
         "forward_with_mask.y": (y, want),
-        "backward": (_api.leaky_relu_backward(grad, mask, slope),
-                     reference_backward(grad, positive, slope)),
+        "forward_with_mask(packed=True).y": (y_packed, want),
+        "backward": (_api.leaky_relu_backward(grad, mask, slope), want_grad),
+        "backward from packed bits": (_api.leaky_relu_backward(grad, bits, slope), want_grad),
     }
     failures = [f"{name} {where} slope={slope}" for name, (got, want) in checks.items()
                 if got.dtype != x.dtype or not _same_bits(got, want)]
     if not np.array_equal(mask, positive):
         failures.append(f"mask {where} slope={slope}")
+    if not np.array_equal(bits, np.packbits(positive, axis=None, bitorder="little")):
+        failures.append(f"packed mask {where} slope={slope}")
     return failures
