@@ -185,8 +185,12 @@ def _forward_packed(x, negative_slope, out, packed, keywords):
     if keywords:
         raise TypeError(f"packed=True does not take NumPy's ufunc keywords "
                         f"({', '.join(f'{key}=' for key in keywords)})")
-    if type(x) is np.ndarray and type(negative_slope) is float and out is None:
-        pair = _kernels.forward_bits_fast(x, negative_slope, None, None)
+    if type(x) is np.ndarray and type(negative_slope) is float:
+        pair = None
+        if out is None:
+            pair = _kernels.forward_bits_fast(x, negative_slope, None, None)
+        elif type(out) is tuple and len(out) == 2:
+            pair = _kernels.forward_bits_fast(x, negative_slope, out[0], out[1])
         if pair is not None:  # None: not a plain case
             return pair
     slope = _contract.validate_slope(negative_slope)
