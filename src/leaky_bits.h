@@ -20,7 +20,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#if defined(LEAKY_BITS_PORTABLE)   /* tests/test_packed_portable.py builds this tier */
+#define LEAKY_BITS_ISA 0
+#elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #define LEAKY_BITS_ISA 512
 #include <immintrin.h>
 #elif defined(__AVX2__) && defined(__F16C__)
@@ -492,40 +494,6 @@ static inline uint32_t leaky_half_one(const uint16_t *x, uint16_t *y, float slop
 }
 #endif
 
-#if LEAKY_BITS_ISA == 512
-LEAKY_DEFINE_FORWARD_BITS(leaky_float_forward_bits, float, float, 16, 64,
-                          leaky_float_step, leaky_float_one)
-LEAKY_DEFINE_FORWARD_BITS(leaky_double_forward_bits, double, double, 8, 64,
-                          leaky_double_step, leaky_double_one)
-LEAKY_DEFINE_FORWARD_BITS(leaky_half_forward_bits, uint16_t, float, 16, 32,
-                          leaky_half_step, leaky_half_one)
-#elif LEAKY_BITS_ISA == 256
-LEAKY_DEFINE_FORWARD_BITS(leaky_float_forward_bits, float, float, 8, 32,
-                          leaky_float_step, leaky_float_one)
-LEAKY_DEFINE_FORWARD_BITS(leaky_double_forward_bits, double, double, 8, 32,
-                          leaky_double_step, leaky_double_one)
-LEAKY_DEFINE_FORWARD_BITS(leaky_half_forward_bits, uint16_t, float, 8, 16,
-                          leaky_half_step, leaky_half_one)
-#elif LEAKY_BITS_ISA == 128
-LEAKY_DEFINE_FORWARD_BITS(leaky_float_forward_bits, float, float, 8, 16,
-                          leaky_float_step, leaky_float_one)
-LEAKY_DEFINE_FORWARD_BITS(leaky_double_forward_bits, double, double, 8, 16,
-                          leaky_double_step, leaky_double_one)
-#endif
-#if LEAKY_BITS_ISA == 0
-static inline intptr_t leaky_float_forward_bits(const float *x, float *y, uint8_t *bits,
-                                                intptr_t n, float slope)
-{ (void)x; (void)y; (void)bits; (void)n; (void)slope; return 0; }
-static inline intptr_t leaky_double_forward_bits(const double *x, double *y, uint8_t *bits,
-                                                 intptr_t n, double slope)
-{ (void)x; (void)y; (void)bits; (void)n; (void)slope; return 0; }
-#endif
-#if LEAKY_BITS_ISA == 0 || LEAKY_BITS_ISA == 128
-static inline intptr_t leaky_half_forward_bits(const uint16_t *x, uint16_t *y, uint8_t *bits,
-                                               intptr_t n, float slope)
-{ (void)x; (void)y; (void)bits; (void)n; (void)slope; return 0; }
-#endif
-
 /* ---------------------------------------------------- backward from bits --
  * leaky_<type>_backward_bits(grad, bits, grad_in, n, slope): the whole
  * range, for a range that starts on a whole byte of bits.  As the forward:
@@ -571,38 +539,41 @@ static inline void leaky_half_bone(const uint16_t *g, unsigned keep, uint16_t *o
 }
 #endif
 
+/* Both drivers for one type: leaky_<t>_forward_bits and _backward_bits
+ * from leaky_<t>_step/_one and leaky_<t>_bstep/_bone; or, where this ISA
+ * has no steps for the type, versions that do nothing and return 0. */
+#define LEAKY_DEFINE_BITS(t, type, slope_type, STEP, VECTOR_BYTES)                         \
+    LEAKY_DEFINE_FORWARD_BITS(leaky_##t##_forward_bits, type, slope_type, STEP,           \
+                              VECTOR_BYTES, leaky_##t##_step, leaky_##t##_one)            \
+    LEAKY_DEFINE_BACKWARD_BITS(leaky_##t##_backward_bits, type, slope_type, STEP,         \
+                               VECTOR_BYTES, leaky_##t##_bstep, leaky_##t##_bone)
+
+#define LEAKY_NO_BITS(t, type, slope_type)                                                 \
+    static inline intptr_t leaky_##t##_forward_bits(const type *x, type *y, uint8_t *bits, \
+                                                    intptr_t n, slope_type slope)          \
+    { (void)x; (void)y; (void)bits; (void)n; (void)slope; return 0; }                      \
+    static inline intptr_t leaky_##t##_backward_bits(const type *g, const uint8_t *bits,   \
+                                                     type *out, intptr_t n,                \
+                                                     slope_type slope)                     \
+    { (void)g; (void)bits; (void)out; (void)n; (void)slope; return 0; }
+
+/*                 type    C type    slope   elements/step  store alignment (bytes) */
 #if LEAKY_BITS_ISA == 512
-LEAKY_DEFINE_BACKWARD_BITS(leaky_float_backward_bits, float, float, 16, 64,
-                           leaky_float_bstep, leaky_float_bone)
-LEAKY_DEFINE_BACKWARD_BITS(leaky_double_backward_bits, double, double, 8, 64,
-                           leaky_double_bstep, leaky_double_bone)
-LEAKY_DEFINE_BACKWARD_BITS(leaky_half_backward_bits, uint16_t, float, 16, 32,
-                           leaky_half_bstep, leaky_half_bone)
+LEAKY_DEFINE_BITS(float,  float,    float,  16, 64)
+LEAKY_DEFINE_BITS(double, double,   double, 8,  64)
+LEAKY_DEFINE_BITS(half,   uint16_t, float,  16, 32)
 #elif LEAKY_BITS_ISA == 256
-LEAKY_DEFINE_BACKWARD_BITS(leaky_float_backward_bits, float, float, 8, 32,
-                           leaky_float_bstep, leaky_float_bone)
-LEAKY_DEFINE_BACKWARD_BITS(leaky_double_backward_bits, double, double, 8, 32,
-                           leaky_double_bstep, leaky_double_bone)
-LEAKY_DEFINE_BACKWARD_BITS(leaky_half_backward_bits, uint16_t, float, 8, 16,
-                           leaky_half_bstep, leaky_half_bone)
+LEAKY_DEFINE_BITS(float,  float,    float,  8,  32)
+LEAKY_DEFINE_BITS(double, double,   double, 8,  32)
+LEAKY_DEFINE_BITS(half,   uint16_t, float,  8,  16)
 #elif LEAKY_BITS_ISA == 128
-LEAKY_DEFINE_BACKWARD_BITS(leaky_float_backward_bits, float, float, 8, 16,
-                           leaky_float_bstep, leaky_float_bone)
-LEAKY_DEFINE_BACKWARD_BITS(leaky_double_backward_bits, double, double, 8, 16,
-                           leaky_double_bstep, leaky_double_bone)
-#endif
-#if LEAKY_BITS_ISA == 0
-static inline intptr_t leaky_float_backward_bits(const float *g, const uint8_t *bits, float *out,
-                                                 intptr_t n, float slope)
-{ (void)g; (void)bits; (void)out; (void)n; (void)slope; return 0; }
-static inline intptr_t leaky_double_backward_bits(const double *g, const uint8_t *bits,
-                                                  double *out, intptr_t n, double slope)
-{ (void)g; (void)bits; (void)out; (void)n; (void)slope; return 0; }
-#endif
-#if LEAKY_BITS_ISA == 0 || LEAKY_BITS_ISA == 128
-static inline intptr_t leaky_half_backward_bits(const uint16_t *g, const uint8_t *bits,
-                                                uint16_t *out, intptr_t n, float slope)
-{ (void)g; (void)bits; (void)out; (void)n; (void)slope; return 0; }
+LEAKY_DEFINE_BITS(float,  float,    float,  8,  16)
+LEAKY_DEFINE_BITS(double, double,   double, 8,  16)
+LEAKY_NO_BITS(half, uint16_t, float)
+#else
+LEAKY_NO_BITS(float, float, float)
+LEAKY_NO_BITS(double, double, double)
+LEAKY_NO_BITS(half, uint16_t, float)
 #endif
 
 /* The last, partial byte: elements 0 .. n-1 (n < 8) of x; unused bits 0. */
