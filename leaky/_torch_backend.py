@@ -556,22 +556,16 @@ class _LeakyReLU(torch.autograd.Function):
         return _gradient(grad_y, bits, ctx.slope), None
 
 
-class _LeakyReLUPacked(torch.autograd.Function):
+class _LeakyReLUPacked(_LeakyReLUWithMask):
     """``leaky_relu_with_mask(x, packed=True)`` under autograd: ``(y, bits)``,
-    the bits saved for backward and not differentiable."""
+    the bits saved for backward and not differentiable.  Backward as
+    :class:`_LeakyReLUWithMask`'s."""
 
     @staticmethod
     def forward(ctx, x, slope):
         y, bits = _fresh_forward_packed(x, slope)
         _keep_mask(ctx, bits, slope)
         return y, bits
-
-    @staticmethod
-    def backward(ctx, grad_y, grad_bits):
-        if grad_y is None:
-            return None, None
-        (bits,) = ctx.saved_tensors
-        return _gradient(grad_y, bits, ctx.slope), None
 
 
 def _gradient(grad, mask, slope):

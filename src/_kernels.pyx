@@ -57,12 +57,14 @@ cdef extern from "leaky_bits.h" nogil:
     const int LEAKY_BITS_ISA
     const npy_uint16 LEAKY_HALF_INF
     const npy_uint16 LEAKY_BFLOAT16_INF
+    const npy_uint32 LEAKY_FLOAT_INF
+    const npy_uint64 LEAKY_DOUBLE_INF
     void leaky_pack_u16(const npy_uint16* x, npy_uint8* bits, npy_intp nbytes, npy_uint16 inf)
     void leaky_pack_u32(const npy_uint32* x, npy_uint8* bits, npy_intp nbytes)
     void leaky_pack_u64(const npy_uint64* x, npy_uint8* bits, npy_intp nbytes)
     npy_uint8 leaky_pack_tail_u16(const npy_uint16* x, npy_intp n, npy_uint16 inf)
-    npy_uint8 leaky_pack_tail_u32(const npy_uint32* x, npy_intp n)
-    npy_uint8 leaky_pack_tail_u64(const npy_uint64* x, npy_intp n)
+    npy_uint8 leaky_pack_tail_u32(const npy_uint32* x, npy_intp n, npy_uint32 inf)
+    npy_uint8 leaky_pack_tail_u64(const npy_uint64* x, npy_intp n, npy_uint64 inf)
     npy_intp leaky_float_forward_bits(const float* x, float* y, npy_uint8* bits,
                                       npy_intp n, float slope)
     npy_intp leaky_double_forward_bits(const double* x, double* y, npy_uint8* bits,
@@ -242,11 +244,13 @@ cdef inline void pack_positive(const value_t* x, npy_uint8* bits,
     if value_t is float:
         leaky_pack_u32(<const npy_uint32*>x, bits, full)
         if rest:
-            bits[full] = leaky_pack_tail_u32(<const npy_uint32*>x + 8 * full, rest)
+            bits[full] = leaky_pack_tail_u32(<const npy_uint32*>x + 8 * full, rest,
+                                                 LEAKY_FLOAT_INF)
     elif value_t is double:
         leaky_pack_u64(<const npy_uint64*>x, bits, full)
         if rest:
-            bits[full] = leaky_pack_tail_u64(<const npy_uint64*>x + 8 * full, rest)
+            bits[full] = leaky_pack_tail_u64(<const npy_uint64*>x + 8 * full, rest,
+                                                 LEAKY_DOUBLE_INF)
     else:
         inf = LEAKY_HALF_INF if value_t is npy_uint16 else LEAKY_BFLOAT16_INF
         leaky_pack_u16(<const npy_uint16*>x, bits, full, inf)

@@ -42,60 +42,54 @@
 #define LEAKY_FLOAT_INF 0x7f800000u
 #define LEAKY_DOUBLE_INF 0x7ff0000000000000ull
 
-static inline int leaky_u16_positive(uint16_t bits, uint16_t inf)
-{
-    return (uint16_t)(bits - 1u) < inf;
-}
-
-static inline int leaky_u32_positive(uint32_t bits)
-{
-    return bits - 1u < LEAKY_FLOAT_INF;
-}
-
-static inline int leaky_u64_positive(uint64_t bits)
-{
-    return bits - 1u < LEAKY_DOUBLE_INF;
-}
-
-/* ------------------------------------------------------------- portable -- */
-
-static inline void leaky_pack_u16_portable(const uint16_t *x, uint8_t *bits,
-                                           intptr_t nbytes, uint16_t inf)
-{
-    for (intptr_t j = 0; j < nbytes; j++) {
-        unsigned byte = 0;
-        for (int k = 0; k < 8; k++)
-            byte |= (unsigned)leaky_u16_positive(x[8 * j + k], inf) << k;
-        bits[j] = (uint8_t)byte;
+/* Portable packing for each width: whole bytes, and the last, partial byte
+ * (elements 0 .. n-1, n < 8, unused bits 0).  `inf` is the bit pattern of
+ * +infinity of the format (LEAKY_*_INF above). */
+#define LEAKY_DEFINE_PORTABLE_PACKING(width)                                                \
+    static inline unsigned leaky_u##width##_positive(uint##width##_t bits,                  \
+                                                     uint##width##_t inf)                   \
+    {                                                                                       \
+        return (uint##width##_t)(bits - 1u) < inf;                                          \
+    }                                                                                       \
+    static inline uint8_t leaky_pack_tail_u##width(const uint##width##_t *x, intptr_t n,    \
+                                                   uint##width##_t inf)                     \
+    {                                                                                       \
+        unsigned byte = 0;                                                                  \
+        for (intptr_t k = 0; k < n; k++)                                                    \
+            byte |= leaky_u##width##_positive(x[k], inf) << k;                              \
+        return (uint8_t)byte;                                                               \
+    }                                                                                       \
+    static inline void leaky_pack_u##width##_portable(const uint##width##_t *x,             \
+                                                      uint8_t *bits, intptr_t nbytes,       \
+                                                      uint##width##_t inf)                  \
+    {                                                                                       \
+        for (intptr_t j = 0; j < nbytes; j++)                                               \
+            bits[j] = leaky_pack_tail_u##width(x + 8 * j, 8, inf);                          \
     }
+
+LEAKY_DEFINE_PORTABLE_PACKING(16)
+LEAKY_DEFINE_PORTABLE_PACKING(32)
+LEAKY_DEFINE_PORTABLE_PACKING(64)
+
+/* float32 and float64 alone are packed here only where no fused SIMD code
+ * exists for them (leaky_<type>_forward_bits below returns 0): the
+ * portable tier. */
+static inline void leaky_pack_u32(const uint32_t *x, uint8_t *bits, intptr_t nbytes)
+{
+    leaky_pack_u32_portable(x, bits, nbytes, LEAKY_FLOAT_INF);
 }
 
-static inline void leaky_pack_u32_portable(const uint32_t *x, uint8_t *bits, intptr_t nbytes)
+static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
 {
-    for (intptr_t j = 0; j < nbytes; j++) {
-        unsigned byte = 0;
-        for (int k = 0; k < 8; k++)
-            byte |= (unsigned)leaky_u32_positive(x[8 * j + k]) << k;
-        bits[j] = (uint8_t)byte;
-    }
-}
-
-static inline void leaky_pack_u64_portable(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
-{
-    for (intptr_t j = 0; j < nbytes; j++) {
-        unsigned byte = 0;
-        for (int k = 0; k < 8; k++)
-            byte |= (unsigned)leaky_u64_positive(x[8 * j + k]) << k;
-        bits[j] = (uint8_t)byte;
-    }
+    leaky_pack_u64_portable(x, bits, nbytes, LEAKY_DOUBLE_INF);
 }
 
 /* ------------------------------------------------------------ interface --
  * Per ISA, below:
  *
- *   leaky_pack_u16/u32/u64(x, bits, nbytes)
- *       bits[j] for j < nbytes, from the 8 * nbytes elements of x (any float
- *       of that width, as raw bits; u16 takes the +infinity of its format).
+ *   leaky_pack_u16(x, bits, nbytes, inf)
+ *       bits[j] for j < nbytes, from the 8 * nbytes elements of x (float16
+ *       or bfloat16 as raw bits; inf is the +infinity of the format).
  *   leaky_<type>_step(x, y, slope)
  *       y = x > 0 ? x : x * slope for one vector of elements (y aligned),
  *       and their bits: one compare gives both.  Driven by
@@ -124,28 +118,6 @@ static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nby
         memcpy(bits + j, &k, 4);
     }
     leaky_pack_u16_portable(x + 8 * j, bits + j, nbytes - j, inf);
-}
-
-static inline void leaky_pack_u32(const uint32_t *x, uint8_t *bits, intptr_t nbytes)
-{
-    const __m512i one = _mm512_set1_epi32(1), limit = _mm512_set1_epi32((int)LEAKY_FLOAT_INF);
-    intptr_t j = 0;
-    for (; j + 2 <= nbytes; j += 2) {       /* 16 elements -> 2 bytes */
-        __m512i v = _mm512_sub_epi32(_mm512_loadu_si512(x + 8 * j), one);
-        uint16_t k = (uint16_t)_mm512_cmplt_epu32_mask(v, limit);
-        memcpy(bits + j, &k, 2);
-    }
-    leaky_pack_u32_portable(x + 8 * j, bits + j, nbytes - j);
-}
-
-static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
-{
-    const __m512i one = _mm512_set1_epi64(1),
-                  limit = _mm512_set1_epi64((long long)LEAKY_DOUBLE_INF);
-    for (intptr_t j = 0; j < nbytes; j++) { /* 8 elements -> 1 byte */
-        __m512i v = _mm512_sub_epi64(_mm512_loadu_si512(x + 8 * j), one);
-        bits[j] = (uint8_t)_mm512_cmplt_epu64_mask(v, limit);
-    }
 }
 
 static inline uint32_t leaky_float_step(const float *x, float *y, float slope)
@@ -216,34 +188,6 @@ static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nby
         __m128i v = _mm_loadu_si128((const __m128i *)(x + 8 * j));
         __m128i keep = _mm_cmplt_epi16(_mm_xor_si128(_mm_sub_epi16(v, one), flip), limit);
         bits[j] = (uint8_t)_mm_movemask_epi8(_mm_packs_epi16(keep, keep));
-    }
-}
-
-/* float and double: "x > 0" as an ordered compare (false for NaN). */
-static inline unsigned leaky_positive4f(const float *x)
-{
-    return (unsigned)_mm_movemask_ps(_mm_cmpgt_ps(_mm_loadu_ps(x), _mm_setzero_ps()));
-}
-
-static inline unsigned leaky_positive2d(const double *x)
-{
-    return (unsigned)_mm_movemask_pd(_mm_cmpgt_pd(_mm_loadu_pd(x), _mm_setzero_pd()));
-}
-
-static inline void leaky_pack_u32(const uint32_t *x, uint8_t *bits, intptr_t nbytes)
-{
-    const float *f = (const float *)x;
-    for (intptr_t j = 0; j < nbytes; j++)
-        bits[j] = (uint8_t)(leaky_positive4f(f + 8 * j) | (leaky_positive4f(f + 8 * j + 4) << 4));
-}
-
-static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
-{
-    const double *d = (const double *)x;
-    for (intptr_t j = 0; j < nbytes; j++) {
-        const double *e = d + 8 * j;
-        bits[j] = (uint8_t)(leaky_positive2d(e) | (leaky_positive2d(e + 2) << 2)
-                            | (leaky_positive2d(e + 4) << 4) | (leaky_positive2d(e + 6) << 6));
     }
 }
 
@@ -402,10 +346,6 @@ static inline void leaky_double_bstep(const double *g, uint32_t bits, double *ou
 static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nbytes,
                                   uint16_t inf)
 { leaky_pack_u16_portable(x, bits, nbytes, inf); }
-static inline void leaky_pack_u32(const uint32_t *x, uint8_t *bits, intptr_t nbytes)
-{ leaky_pack_u32_portable(x, bits, nbytes); }
-static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nbytes)
-{ leaky_pack_u64_portable(x, bits, nbytes); }
 
 
 #endif
@@ -575,30 +515,5 @@ LEAKY_NO_BITS(float, float, float)
 LEAKY_NO_BITS(double, double, double)
 LEAKY_NO_BITS(half, uint16_t, float)
 #endif
-
-/* The last, partial byte: elements 0 .. n-1 (n < 8) of x; unused bits 0. */
-static inline uint8_t leaky_pack_tail_u16(const uint16_t *x, intptr_t n, uint16_t inf)
-{
-    unsigned byte = 0;
-    for (intptr_t k = 0; k < n; k++)
-        byte |= (unsigned)leaky_u16_positive(x[k], inf) << k;
-    return (uint8_t)byte;
-}
-
-static inline uint8_t leaky_pack_tail_u32(const uint32_t *x, intptr_t n)
-{
-    unsigned byte = 0;
-    for (intptr_t k = 0; k < n; k++)
-        byte |= (unsigned)leaky_u32_positive(x[k]) << k;
-    return (uint8_t)byte;
-}
-
-static inline uint8_t leaky_pack_tail_u64(const uint64_t *x, intptr_t n)
-{
-    unsigned byte = 0;
-    for (intptr_t k = 0; k < n; k++)
-        byte |= (unsigned)leaky_u64_positive(x[k]) << k;
-    return (uint8_t)byte;
-}
 
 #endif /* LEAKY_BITS_H */

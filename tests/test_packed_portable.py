@@ -34,10 +34,12 @@ int main(int argc, char **argv)
                                                    argv[1][1] == 'b' ? 0x7f80 : 0x7c00);
     } else if (width == 4) {
         leaky_pack_u32((const uint32_t *)values, bits, full);
-        if (rest) bits[full] = leaky_pack_tail_u32((const uint32_t *)values + 8 * full, rest);
+        if (rest) bits[full] = leaky_pack_tail_u32((const uint32_t *)values + 8 * full, rest,
+                                                   LEAKY_FLOAT_INF);
     } else {
         leaky_pack_u64((const uint64_t *)values, bits, full);
-        if (rest) bits[full] = leaky_pack_tail_u64((const uint64_t *)values + 8 * full, rest);
+        if (rest) bits[full] = leaky_pack_tail_u64((const uint64_t *)values + 8 * full, rest,
+                                                   LEAKY_DOUBLE_INF);
     }
     fwrite(bits, 1, (n + 7) / 8, stdout);
     return 0;
