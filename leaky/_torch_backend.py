@@ -229,25 +229,31 @@ def _fresh_forward_with_mask(x, slope):
     return y, mask
 
 
+_BIT_WEIGHTS = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
 def _pack(mask):
-    """A bool tensor's bits, 8 to a byte in C order (little bit order)."""
-    if mask.is_cpu:
+    """A bool tensor's bits, 8 to a byte in C order (little bit order):
+    NumPy's ``packbits`` for eager CPU tensors, torch ops otherwise (CUDA,
+    and under ``torch.compile``, which traces them)."""
+    if mask.is_cpu and _direct(mask):
         bits = np.packbits(mask.detach().numpy(), axis=None, bitorder="little")
         return torch.from_numpy(bits)
-    import array_api_compat.torch as xp
-    from ._array_api_backend import pack
-    return pack(xp, mask.detach())
+    flat = mask.detach().reshape(-1).to(torch.uint8)
+    flat = torch.nn.functional.pad(flat, (0, -flat.numel() % 8))
+    weights = torch.tensor(_BIT_WEIGHTS, dtype=torch.uint8, device=mask.device)
+    return (flat.view(-1, 8) * weights).sum(1, dtype=torch.uint8)
 
 
 def _unpack(bits, shape):
-    """Packed bits as a bool tensor of ``shape``."""
-    if bits.is_cpu:
-        size = int(np.prod(shape))
+    """Packed bits as a bool tensor of ``shape`` (the inverse of :func:`_pack`)."""
+    size = int(np.prod(shape))
+    if bits.is_cpu and _direct(bits):
         mask = np.unpackbits(bits.detach().numpy(), count=size, bitorder="little")
         return torch.from_numpy(mask.view(bool).reshape(shape))
-    import array_api_compat.torch as xp
-    from ._array_api_backend import unpack
-    return unpack(xp, bits.detach(), tuple(shape))
+    weights = torch.tensor(_BIT_WEIGHTS, dtype=torch.uint8, device=bits.device)
+    every = (bits.detach().unsqueeze(1) & weights) != 0
+    return every.reshape(-1)[:size].reshape(shape)
 
 
 def _fresh_forward_packed(x, slope):

@@ -300,3 +300,37 @@ def test_torch_packed_forward_under_autograd_and_out():
     assert bits_out._version > version
     with pytest.raises(ValueError, match="out\\[1\\]"):
         leaky.leaky_relu_with_mask(t, 0.2, packed=True, out=(None, torch.empty(4, dtype=torch.uint8)))
+
+
+def test_torch_compile_traces_packed_masks_without_graph_breaks():
+    torch = pytest.importorskip("torch")
+    import torch._dynamo as dynamo
+
+    def step(x, grad):
+        y, bits = leaky.leaky_relu_with_mask(x, 0.1, packed=True)
+        return y, bits, leaky.leaky_relu_backward(grad, bits, 0.1)
+
+    x, grad = torch.randn(5, 7), torch.randn(5, 7)
+    dynamo.reset()
+    assert dynamo.explain(step)(x, grad).graph_break_count == 0
+    dynamo.reset()
+    compiled = torch.compile(step, fullgraph=True, backend="aot_eager")
+    for got, want in zip(compiled(x, grad), step(x, grad)):
+        assert torch.equal(got, want)
+    np.testing.assert_array_equal(compiled(x, grad)[1].numpy(), _reference_bits(x.numpy()))
+
+
+def test_containers_keep_their_type_and_the_bits_are_numpy():
+    pd = pytest.importorskip("pandas")
+    xr = pytest.importorskip("xarray")
+    series = pd.Series([-1.0, 2.0, 0.0, 3.0], index=list("abcd"))
+    y, series_bits = leaky.leaky_relu_with_mask(series, 0.1, packed=True)
+    assert isinstance(y, pd.Series) and list(y.index) == list("abcd")
+    np.testing.assert_array_equal(series_bits, _reference_bits(series.to_numpy()))
+    array = xr.DataArray(np.array([[-1.0, 2.0], [3.0, -4.0]]), dims=("x", "y"))
+    y, bits = leaky.leaky_relu_with_mask(array, 0.1, packed=True)
+    assert isinstance(y, xr.DataArray) and y.dims == ("x", "y")
+    np.testing.assert_array_equal(bits, _reference_bits(array.values))
+    grad_in = leaky.leaky_relu_backward(pd.Series(np.ones(4), index=list("abcd")), series_bits, 0.1)
+    assert isinstance(grad_in, pd.Series)
+    np.testing.assert_array_equal(grad_in.to_numpy(), [0.1, 1.0, 0.1, 1.0])
