@@ -69,3 +69,13 @@ def test_backward_shape_must_match_last_forward():
     layer(np.ones(4))
     with pytest.raises(ValueError, match="same shape"):
         layer.backward(np.ones(5))
+
+
+def test_layer_keeps_a_bool_mask_for_dask_which_cannot_pack():
+    da = pytest.importorskip("dask.array")
+    layer = leaky.LeakyReLU(0.1)
+    x = da.from_array(np.arange(-4.0, 4.0), chunks=3)
+    y = layer(x)
+    assert isinstance(y, da.Array) and layer._mask.dtype == np.bool_
+    np.testing.assert_array_equal(layer.backward(da.ones(8, chunks=3)).compute(),
+                                  np.where(np.arange(-4.0, 4.0) > 0, 1.0, 0.1))
