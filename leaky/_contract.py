@@ -254,25 +254,29 @@ def is_packed(mask):
 
 
 def check_bits(bits, size, name="mask"):
-    """Packed bits for ``size`` elements: uint8 of shape ``(ceil(size / 8),)``.
+    """Packed bits for ``size`` elements: uint8, ``ceil(size / 8)`` of them.
 
     Bit ``i % 8`` of byte ``i // 8`` is element ``i`` in C (row-major)
-    order, as ``np.packbits(mask.ravel(), bitorder="little")`` lays it out.
+    order, as ``np.packbits(mask.ravel(), bitorder="little")`` lays it out;
+    ``leaky_relu_with_mask(..., packed=True)`` returns them with shape
+    ``(ceil(size / 8),)``, and any shape holding that many bytes is read in
+    C order.
 
     Raises
     ------
     TypeError
         If ``bits`` is not uint8.
     ValueError
-        If it has any other shape.
+        If it holds another number of bytes.
     """
     if dtype_name(bits.dtype) != "uint8":
         raise TypeError(f"{name} must be uint8 packed bits, got dtype {dtype_name(bits.dtype)}")
-    expected = (packed_size(size),)
-    if tuple(bits.shape) != expected:
+    count = math.prod(bits.shape)
+    if count != packed_size(size):
         raise ValueError(
-            f"{name} holds packed bits for {size} elements, so it must have shape "
-            f"{expected} (ceil(size / 8) bytes), got {tuple(bits.shape)}")
+            f"{name} holds packed bits for {size} elements, so it must have "
+            f"ceil({size} / 8) = {packed_size(size)} bytes, got {count} (shape "
+            f"{tuple(bits.shape)})")
     return bits
 
 

@@ -101,7 +101,7 @@ def compute_forward_packed(x, y, bits, slope):
 def compute_backward_packed(grad, bits, grad_in, slope):
     grad = _values(_detach_input(grad, (grad_in,)), grad_in.dtype)
     _launch_packed("leaky_relu_backward_bits", grad_in.dtype, grad.size,
-                   cupy.ascontiguousarray(grad), cupy.ascontiguousarray(bits), grad_in,
+                   cupy.ascontiguousarray(grad), cupy.ascontiguousarray(bits).ravel(), grad_in,
                    _slope_scalar(slope, grad_in.dtype))
 
 

@@ -127,7 +127,7 @@ def _pack(keep):
 def _unpack(bits, shape):
     """Packed bits as a bool tensor of ``shape``."""
     shifts = tf.constant(list(range(8)), dtype=tf.uint8)
-    every = tf.bitwise.bitwise_and(tf.bitwise.right_shift(bits[:, None], shifts), 1)
+    every = tf.bitwise.bitwise_and(tf.bitwise.right_shift(tf.reshape(bits, [-1, 1]), shifts), 1)
     return tf.reshape(tf.reshape(every, [-1])[:shape.num_elements()] != 0, shape)
 
 

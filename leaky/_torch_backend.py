@@ -252,7 +252,7 @@ def _unpack(bits, shape):
         mask = np.unpackbits(bits.detach().numpy(), count=size, bitorder="little")
         return torch.from_numpy(mask.view(bool).reshape(shape))
     weights = torch.tensor(_BIT_WEIGHTS, dtype=torch.uint8, device=bits.device)
-    every = (bits.detach().unsqueeze(1) & weights) != 0
+    every = (bits.detach().reshape(-1, 1) & weights) != 0
     return every.reshape(-1)[:size].reshape(shape)
 
 

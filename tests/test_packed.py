@@ -168,6 +168,16 @@ def test_thread_counts_give_identical_bits(dtype, n, small_parallel_threshold):
 
 # ------------------------------------------------------------------- out= --
 
+def test_backward_reads_any_shape_of_the_right_number_of_bytes(xp):
+    if xp.name == "dask":
+        pytest.skip("Dask refuses packed masks")
+    x = np.random.default_rng(14).standard_normal((4, 5)).astype(np.float32)
+    grad = np.random.default_rng(15).standard_normal((4, 5)).astype(np.float32)
+    bits = _reference_bits(x).reshape(1, 3)
+    got = leaky.leaky_relu_backward(xp.asarray(grad), xp.asarray(bits), 0.1)
+    assert_same_bits(xp.to_numpy(got), leaky.leaky_relu_backward(grad, x > 0, 0.1))
+
+
 def test_out_pair_and_in_place():
     x = np.array([-2.0, 0.0, 3.0, -0.0, np.nan, 1e-300, -4.0, 5.0, 6.0])
     y_out, bits_out = np.empty_like(x), np.zeros(2, np.uint8)
@@ -194,8 +204,8 @@ def test_out_into_strided_views_falls_back_to_the_same_result():
 # ----------------------------------------------------------------- errors --
 
 @pytest.mark.parametrize("bits, error, match", [
-    (np.zeros(3, np.uint8), ValueError, r"packed bits for 10 elements.*\(2,\)"),
-    (np.zeros((1, 2), np.uint8), ValueError, "shape"),
+    (np.zeros(3, np.uint8), ValueError, r"packed bits for 10 elements.* = 2 bytes, got 3"),
+    (np.zeros((2, 2), np.uint8), ValueError, r"got 4 \(shape \(2, 2\)\)"),
     (np.zeros(10, np.int8), TypeError, "bool array .* or uint8 packed bits"),
     (np.zeros(10, np.float32), TypeError, "float32"),
 ])
