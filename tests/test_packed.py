@@ -344,3 +344,20 @@ def test_containers_keep_their_type_and_the_bits_are_numpy():
     grad_in = leaky.leaky_relu_backward(pd.Series(np.ones(4), index=list("abcd")), series_bits, 0.1)
     assert isinstance(grad_in, pd.Series)
     np.testing.assert_array_equal(grad_in.to_numpy(), [0.1, 1.0, 0.1, 1.0])
+
+
+def test_torch_negative_bit_views_and_in_place_out():
+    torch = pytest.importorskip("torch")
+    z = torch.randn(9, dtype=torch.complex64)
+    view = z.conj().imag  # a float32 view with the negative bit set
+    assert view.is_neg()
+    values = view.resolve_neg().numpy().copy()
+    y, bits = leaky.leaky_relu_with_mask(view, -0.5, packed=True)
+    np.testing.assert_array_equal(bits.numpy(), _reference_bits(values))
+    assert_same_bits(y.numpy(), torch_forward(values, -0.5))
+    t = torch.from_numpy(values.copy())
+    version = t._version
+    y, bits = leaky.leaky_relu_with_mask(t, -0.5, packed=True, out=(t, None))
+    assert y is t and t._version > version
+    assert_same_bits(t.numpy(), torch_forward(values, -0.5))
+    np.testing.assert_array_equal(bits.numpy(), _reference_bits(values))
