@@ -405,12 +405,25 @@ def _vmap_forward_with_mask(info, in_dims, x, negative_slope):
     return _op_forward_with_mask(x, negative_slope), (in_dims[0], in_dims[0])
 
 
-def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
+def _batched_operands(info, in_dims, grad, mask):
+    """``grad`` and a bool ``mask`` with the vmap batch dimension first.
+    Packed bits are each sample's own (``leaky_relu_with_mask(...,
+    packed=True)`` under vmap packs sample by sample): unpacked per sample;
+    unbatched bits serve every sample."""
+    grad = _batch_first(grad, in_dims[0], info.batch_size)
     if mask.dtype is torch.uint8:
-        raise TypeError("leaky_relu_backward under vmap takes the bool mask, not packed "
-                        "bits: a batch's bits are not one sample's")
-    grad_output = _batch_first(grad_output, in_dims[0], info.batch_size)
-    mask = _batch_first(mask, in_dims[1], info.batch_size)
+        sample = tuple(grad.shape[1:])
+        if in_dims[1] is None:
+            mask = _unpack(mask, sample).expand(info.batch_size, *sample)
+        else:
+            rows = mask.movedim(in_dims[1], 0).reshape(info.batch_size, -1)
+            mask = torch.stack([_unpack(row, sample) for row in rows.unbind(0)])
+        return grad, mask
+    return grad, _batch_first(mask, in_dims[1], info.batch_size)
+
+
+def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
+    grad_output, mask = _batched_operands(info, in_dims, grad_output, mask)
     return _op_backward(grad_output, mask, negative_slope), 0
 
 
@@ -496,8 +509,7 @@ class _LeakyReLUGradTraceable(torch.autograd.Function):
 
     @staticmethod
     def vmap(info, in_dims, grad, mask, slope):
-        grad = _batch_first(grad, in_dims[0], info.batch_size)
-        mask = _batch_first(mask, in_dims[1], info.batch_size)
+        grad, mask = _batched_operands(info, in_dims, grad, mask)
         return _LeakyReLUGradTraceable.apply(grad, mask, slope), 0
 
 

@@ -361,3 +361,19 @@ def test_torch_negative_bit_views_and_in_place_out():
     assert y is t and t._version > version
     assert_same_bits(t.numpy(), torch_forward(values, -0.5))
     np.testing.assert_array_equal(bits.numpy(), _reference_bits(values))
+
+
+def test_torch_vmap_packs_and_unpacks_sample_by_sample():
+    torch = pytest.importorskip("torch")
+    from torch.func import vmap
+    x, grad = torch.randn(3, 4, 5), torch.randn(3, 4, 5)
+    bits = vmap(lambda a: leaky.leaky_relu_with_mask(a, 0.1, packed=True)[1])(x)
+    assert bits.shape == (3, 3)  # ceil(20 / 8) bytes per sample
+    for sample, row in zip(x, bits):
+        np.testing.assert_array_equal(row.numpy(), _reference_bits(sample.numpy()))
+    step = lambda a, g: leaky.leaky_relu_backward(  # noqa: E731
+        g, leaky.leaky_relu_with_mask(a, 0.1, packed=True)[1], 0.1)
+    assert torch.equal(vmap(step)(x, grad), leaky.leaky_relu_backward(grad, x > 0, 0.1))
+    shared = bits[0]  # unbatched bits serve every sample
+    assert torch.equal(vmap(lambda g: leaky.leaky_relu_backward(g, shared, 0.1))(grad),
+                       leaky.leaky_relu_backward(grad, (x[0] > 0).expand(3, 4, 5), 0.1))
