@@ -394,12 +394,20 @@ static inline void leaky_flush_bits(leaky_bit_writer *w)
         intptr_t i = 0;                                                                   \
         for (; i < n && ((uintptr_t)(y + i) % (VECTOR_BYTES)) != 0; i++)                  \
             leaky_put_bits(&w, one(x + i, y + i, slope), 1);                              \
-        for (; i + 32 <= n; i += 32) {          /* 32 elements: one word of bits */       \
+        /* 32 elements a word; each stored word is the previous word's last  */          \
+        /* bits and this one's first, so no chain runs through the loop.     */          \
+        const int shift = 32 - w.count;                                                   \
+        uint64_t previous = w.acc << shift;                                               \
+        for (; i + 32 <= n; i += 32) {                                                    \
             uint32_t word = 0;                                                            \
             for (int k = 0; k < 32; k += (STEP))                                          \
                 word |= step(x + i + k, y + i + k, slope) << k;                           \
-            leaky_put_bits(&w, word, 32);                                                 \
+            uint32_t out = (uint32_t)((((uint64_t)word << 32) | previous) >> shift);      \
+            memcpy(w.out, &out, 4);                                                       \
+            w.out += 4;                                                                   \
+            previous = word;                                                              \
         }                                                                                 \
+        w.acc = previous >> shift;                                                        \
         for (; i < n; i++)                                                                \
             leaky_put_bits(&w, one(x + i, y + i, slope), 1);                              \
         leaky_flush_bits(&w);                                                             \
