@@ -265,7 +265,7 @@ def _fresh_forward_packed(x, slope):
         pair = _kernels.forward_bits_fast(plain, slope, None, None)
         if pair is not None:
             return torch.from_numpy(pair[0]), torch.from_numpy(pair[1])
-    _result_dtype(x, _contract.validate_slope(slope))  # the fast path checked these
+    _result_dtype(x, _contract.validate_slope(slope))  # as the C fast path checks
     gpu = _cupy_backend_for(x)
     if gpu is not None:
         x = x.contiguous()
@@ -562,15 +562,6 @@ class _LeakyReLU(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_y):
         (bits,) = ctx.saved_tensors
-        if not torch.is_grad_enabled() and grad_y.is_cpu and type(grad_y) is torch.Tensor \
-                and not _dispatch_modes_active():
-            # The plain backward pass (no create_graph): the C fast path,
-            # which returns None for anything it does not take.
-            view = _plain_numpy(grad_y)
-            grad_in = None if view is None else _kernels.backward_bits_fast(
-                view, bits.numpy(), ctx.slope, None)
-            if grad_in is not None:
-                return torch.from_numpy(grad_in), None
         return _gradient(grad_y, bits, ctx.slope), None
 
 
@@ -756,7 +747,7 @@ def forward_packed(x, slope, out=None):
     y_out, bits_out = _contract.split_out_pair(out)
     if y_out is None and bits_out is None:
         if _records_grad(x):
-            if _autograd_function(x)[0] is _LeakyReLUWithMask and not torch.compiler.is_compiling():
+            if _autograd_function(x)[0] is _LeakyReLUWithMask:  # plain eager tensors
                 return _LeakyReLUPacked.apply(x, slope)
             y, mask = forward_with_mask(x, slope)  # traced or transformed: the bool mask...
             return y, _pack(mask)                   # ...packed outside autograd
