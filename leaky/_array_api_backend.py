@@ -88,15 +88,16 @@ def pack(xp, keep):
     pad = -flat.shape[0] % 8
     if pad:
         flat = xp.concat([flat, xp.zeros((pad,), dtype=xp.uint8, device=device)])
-    weights = xp.asarray([1, 2, 4, 8, 16, 32, 64, 128], dtype=xp.uint8, device=device)
+    weights = xp.asarray(_contract.BIT_WEIGHTS, dtype=xp.uint8, device=device)
     return xp.sum(xp.reshape(flat, (-1, 8)) * weights, axis=1, dtype=xp.uint8)
 
 
 def unpack(xp, bits, shape):
     """Packed bits as a bool array of ``shape`` (the inverse of :func:`pack`)."""
-    shifts = xp.asarray(list(range(8)), dtype=xp.uint8, device=array_api_compat.device(bits))
-    every = (xp.reshape(bits, (-1, 1)) >> shifts) & xp.asarray(1, dtype=xp.uint8)
-    return xp.reshape(xp.reshape(every, (-1,))[:math.prod(shape)] != 0, shape)
+    weights = xp.asarray(_contract.BIT_WEIGHTS, dtype=xp.uint8,
+                         device=array_api_compat.device(bits))
+    every = (xp.reshape(bits, (-1, 1)) & weights) != 0
+    return xp.reshape(xp.reshape(every, (-1,))[:math.prod(shape)], shape)
 
 
 def forward_packed(x, slope, out=None):

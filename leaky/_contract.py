@@ -27,6 +27,7 @@ import numpy as np
 from array_api_compat import is_jax_array, is_writeable_array
 
 __all__ = [
+    "BIT_WEIGHTS",
     "BOOL",
     "DEFAULT_SLOPE",
     "KERNEL_DTYPES",
@@ -240,6 +241,10 @@ def check_mask_dtype(dtype):
 
 #: The dtype of packed masks: 8 elements a byte, little bit order.
 PACKED = np.dtype(np.uint8)
+#: Element ``k`` of each group of 8 (C order) is bit ``k`` of its byte:
+#: the weight each element's bit has in that byte (NumPy's
+#: ``bitorder="little"``).  Every backend packs with these.
+BIT_WEIGHTS = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
 def packed_size(size):

@@ -120,15 +120,15 @@ def _pack(keep):
     """``keep`` packed 8 to a byte in C order, little bit order."""
     flat = tf.reshape(tf.cast(keep, tf.uint8), [-1])
     flat = tf.pad(flat, [[0, (8 - tf.size(flat) % 8) % 8]])
-    weights = tf.constant([1, 2, 4, 8, 16, 32, 64, 128], dtype=tf.uint8)
+    weights = tf.constant(_contract.BIT_WEIGHTS, dtype=tf.uint8)
     return tf.reduce_sum(tf.reshape(flat, [-1, 8]) * weights, axis=1)
 
 
 def _unpack(bits, shape):
     """Packed bits as a bool tensor of ``shape``."""
-    shifts = tf.constant(list(range(8)), dtype=tf.uint8)
-    every = tf.bitwise.bitwise_and(tf.bitwise.right_shift(tf.reshape(bits, [-1, 1]), shifts), 1)
-    return tf.reshape(tf.reshape(every, [-1])[:shape.num_elements()] != 0, shape)
+    weights = tf.constant(_contract.BIT_WEIGHTS, dtype=tf.uint8)
+    every = tf.bitwise.bitwise_and(tf.reshape(bits, [-1, 1]), weights) != 0
+    return tf.reshape(tf.reshape(every, [-1])[:shape.num_elements()], shape)
 
 
 def forward_packed(x, slope, out=None):

@@ -229,19 +229,17 @@ def _fresh_forward_with_mask(x, slope):
     return y, mask
 
 
-_BIT_WEIGHTS = (1, 2, 4, 8, 16, 32, 64, 128)
-
-
 def _pack(mask):
     """A bool tensor's bits, 8 to a byte in C order (little bit order):
     NumPy's ``packbits`` for eager CPU tensors, torch ops otherwise (CUDA,
-    and under ``torch.compile``, which traces them)."""
+    and under ``torch.compile``, which traces them; the generic array-API
+    packing would go through array_api_compat, which makes Dynamo warn)."""
     if mask.is_cpu and _direct(mask):
         bits = np.packbits(mask.detach().numpy(), axis=None, bitorder="little")
         return torch.from_numpy(bits)
     flat = mask.detach().reshape(-1).to(torch.uint8)
     flat = torch.nn.functional.pad(flat, (0, -flat.numel() % 8))
-    weights = torch.tensor(_BIT_WEIGHTS, dtype=torch.uint8, device=mask.device)
+    weights = torch.tensor(_contract.BIT_WEIGHTS, dtype=torch.uint8, device=mask.device)
     return (flat.view(-1, 8) * weights).sum(1, dtype=torch.uint8)
 
 
@@ -251,7 +249,7 @@ def _unpack(bits, shape):
     if bits.is_cpu and _direct(bits):
         mask = np.unpackbits(bits.detach().numpy(), count=size, bitorder="little")
         return torch.from_numpy(mask.view(bool).reshape(shape))
-    weights = torch.tensor(_BIT_WEIGHTS, dtype=torch.uint8, device=bits.device)
+    weights = torch.tensor(_contract.BIT_WEIGHTS, dtype=torch.uint8, device=bits.device)
     every = (bits.detach().reshape(-1, 1) & weights) != 0
     return every.reshape(-1)[:size].reshape(shape)
 

@@ -622,7 +622,8 @@ cdef int plain_kind(PyArrayObject* a, double slope) noexcept:
     """The value kind of a plain operand, or -1.
 
     Plain: at least one dimension, C- or F-contiguous, aligned, native byte
-    order, float16/32/64, and a finite slope that fits the compute dtype."""
+    order, float16/32/64 (or bfloat16, once its loops are registered), and
+    a finite slope that fits the compute dtype."""
     cdef int typenum = array_typenum(a)
     if (array_ndim(a) == 0 or not is_aligned(a) or not is_native_order(a)
             or not isfinite(slope) or not (is_c_contiguous(a) or is_f_contiguous(a))):
@@ -726,7 +727,7 @@ cdef npy_intp packed_size(npy_intp n) noexcept nogil:
 
 
 cdef bint plain_bits(object bits, npy_intp nbytes) noexcept:
-    """A writeable-or-not 1-D contiguous uint8 ndarray of ``nbytes`` bytes."""
+    """A 1-D contiguous uint8 ndarray of ``nbytes`` bytes (writeable or not)."""
     if type(bits) is not cnp.ndarray:
         return False
     cdef PyArrayObject* b = <PyArrayObject*>bits
