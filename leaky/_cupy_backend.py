@@ -38,9 +38,11 @@ def _packed_kernel(kernel, dtype):
     return _packed_module().get_function(f"{kernel}<{t}, {c}>")
 
 
-def _launch_packed(kernel, dtype, n, *args):
+def _launch_packed(kernel, arrays, n, slope, dtype):
+    """One thread an element; the kernels take ``(*arrays, n, slope)``."""
     blocks = max(1, (n + PACKED_BLOCK - 1) // PACKED_BLOCK)
-    _packed_kernel(kernel, dtype)((blocks,), (PACKED_BLOCK,), (*args, np.int64(n)))
+    _packed_kernel(kernel, dtype)((blocks,), (PACKED_BLOCK,),
+                                  (*arrays, np.int64(n), _slope_scalar(slope, dtype)))
 
 
 def _slope_scalar(slope, dtype):
@@ -94,24 +96,24 @@ def compute_forward_packed(x, y, bits, slope):
     """``y`` and ``bits`` from ``x``: all C-contiguous, ``y`` of x's shape
     (``x`` itself allowed), ``bits`` uint8 of ``ceil(x.size / 8)``."""
     x = _values(_detach_input(x, (y, bits)), y.dtype)
-    _launch_packed("leaky_relu_forward_bits", y.dtype, x.size, x, y, bits,
-                   _slope_scalar(slope, y.dtype))
+    _launch_packed("leaky_relu_forward_bits", (x, y, bits), x.size, slope, y.dtype)
 
 
 def compute_backward_packed(grad, bits, grad_in, slope):
-    grad = _values(_detach_input(grad, (grad_in,)), grad_in.dtype)
-    _launch_packed("leaky_relu_backward_bits", grad_in.dtype, grad.size,
-                   cupy.ascontiguousarray(grad), cupy.ascontiguousarray(bits).ravel(), grad_in,
-                   _slope_scalar(slope, grad_in.dtype))
+    """``grad_in`` (C-contiguous) from ``grad`` and packed ``bits``."""
+    grad = cupy.ascontiguousarray(_values(_detach_input(grad, (grad_in,)), grad_in.dtype))
+    bits = cupy.ascontiguousarray(bits).ravel()
+    _launch_packed("leaky_relu_backward_bits", (grad, bits, grad_in), grad.size, slope,
+                   grad_in.dtype)
 
 
-def _c_contiguous_output(out, like, dtype, name):
+def _c_contiguous_output(out, shape, dtype, name):
     """``out`` if the raw kernels can write it, else a fresh array (copied in after)."""
     if out is not None:
-        _contract.check_out(out, like.shape, dtype, name, cupy.ndarray)
+        _contract.check_out(out, shape, dtype, name, cupy.ndarray)
         if out.flags.c_contiguous:
             return out
-    return cupy.empty(like.shape, dtype=dtype)
+    return cupy.empty(shape, dtype=dtype)
 
 
 # Entry points.
@@ -138,9 +140,8 @@ def forward_packed(x, slope, out=None):
     dtype = _result_dtype(x, slope)
     y_out, bits_out = _contract.split_out_pair(out)
     nbytes = _contract.packed_size(x.size)
-    y = _c_contiguous_output(y_out, x, dtype, "out[0]")
-    bits = _c_contiguous_output(bits_out, cupy.empty(nbytes, np.uint8), np.dtype(np.uint8),
-                                "out[1]")
+    y = _c_contiguous_output(y_out, x.shape, dtype, "out[0]")
+    bits = _c_contiguous_output(bits_out, (nbytes,), np.dtype(np.uint8), "out[1]")
     if cupy.may_share_memory(y, bits) or cupy.may_share_memory(x, bits):
         raise ValueError("out[1] (the packed bits) must not overlap x or out[0]")
     compute_forward_packed(cupy.ascontiguousarray(x), y, bits, slope)
@@ -155,7 +156,7 @@ def backward(grad, mask, slope, out=None):
     _contract.check_mask(mask, grad.shape)
     out = _contract.split_single_out(out)
     if _contract.is_packed(mask):
-        grad_in = _c_contiguous_output(out, grad, dtype, "out")
+        grad_in = _c_contiguous_output(out, grad.shape, dtype, "out")
         compute_backward_packed(grad, mask, grad_in, slope)
         if out is not None and out is not grad_in:
             out[...] = grad_in
