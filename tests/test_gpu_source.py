@@ -98,3 +98,14 @@ def test_packed_kernels_compile_with_nvcc(tmp_path):
                              text=True).stdout
     for name in PACKED_KERNELS:
         assert len(re.findall(rf"\b{name}<", symbols)) >= len(INSTANTIATIONS), name
+
+
+def test_packed_kernels_take_three_arrays_then_n_then_the_slope():
+    """``_cupy_backend._launch_packed`` passes ``(*arrays, n, slope)``: the
+    order the kernels must declare (a mismatch only shows on a GPU)."""
+    from leaky._cuda_source import PACKED_KERNELS, PACKED_SOURCE
+    for name in PACKED_KERNELS:
+        params = re.search(rf"void {name}\(([^)]*)\)", PACKED_SOURCE).group(1)
+        kinds = [p.split()[-1] for p in params.split(",")]
+        assert len(kinds) == 5 and kinds[3:] == ["n", "slope"], (name, kinds)
+        assert all("*" in p for p in params.split(",")[:3]), params
