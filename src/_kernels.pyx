@@ -29,7 +29,6 @@ once, exactly like PyTorch's CPU kernel.
 cimport numpy as cnp
 from cpython.ref cimport Py_INCREF
 from cython.parallel cimport prange
-from libc.string cimport memcpy
 from numpy cimport npy_bool, npy_intp, npy_uint8, npy_uint16, npy_uint32, npy_uint64, PyArrayObject
 
 cnp.import_array()
@@ -65,6 +64,7 @@ cdef extern from "leaky_bits.h" nogil:
     npy_uint8 leaky_pack_tail_u16(const npy_uint16* x, npy_intp n, npy_uint16 inf)
     npy_uint8 leaky_pack_tail_u32(const npy_uint32* x, npy_intp n, npy_uint32 inf)
     npy_uint8 leaky_pack_tail_u64(const npy_uint64* x, npy_intp n, npy_uint64 inf)
+    void leaky_spread_byte(npy_uint8 byte, npy_bool* out)
     npy_intp leaky_float_forward_bits(const float* x, float* y, npy_uint8* bits,
                                       npy_intp n, float slope)
     npy_intp leaky_double_forward_bits(const double* x, double* y, npy_uint8* bits,
@@ -279,15 +279,6 @@ cdef void forward_bits_loop(const value_t* x, value_t* y, npy_uint8* bits,
         start = stop
 
 
-cdef inline void spread_byte(npy_uint8 byte, npy_bool* out) noexcept nogil:
-    """Bit k of ``byte`` to ``out[k]`` (0 or 1), for k < 8, with no loop:
-    each byte of the product holds one bit; adding 0x7f to a byte carries
-    into its top bit exactly when that byte is not zero."""
-    cdef npy_uint64 spread = (byte * <npy_uint64>0x0101010101010101ULL) & 0x8040201008040201ULL
-    spread = ((spread + 0x7f7f7f7f7f7f7f7fULL) >> 7) & 0x0101010101010101ULL
-    memcpy(out, &spread, 8)  # little-endian: byte k is bit k
-
-
 cdef void backward_bits_loop(const value_t* grad, const npy_uint8* bits,
                              value_t* grad_in, npy_intp n, double slope) noexcept nogil:
     """``grad if bit else grad * slope`` over ``n`` unit-stride elements that
@@ -312,7 +303,7 @@ cdef void backward_bits_loop(const value_t* grad, const npy_uint8* bits,
     while start < n:
         count = min(<npy_intp>256, n - start)
         for j in range((count + 7) // 8):
-            spread_byte(bits[start // 8 + j], scratch + 8 * j)
+            leaky_spread_byte(bits[start // 8 + j], scratch + 8 * j)
         backward_loop(grad + start, 1, scratch, 1, grad_in + start, 1, count, slope)
         start += count
 

@@ -71,6 +71,22 @@ LEAKY_DEFINE_PORTABLE_PACKING(16)
 LEAKY_DEFINE_PORTABLE_PACKING(32)
 LEAKY_DEFINE_PORTABLE_PACKING(64)
 
+/* Unpacking, for the element loops' fallback: bit k of `byte` to out[k]
+ * (0 or 1), k < 8, with no loop.  Each byte of the product holds one bit;
+ * adding 0x7f to a byte carries into its top bit exactly when that byte is
+ * not zero. */
+static inline void leaky_spread_byte(uint8_t byte, uint8_t *out)
+{
+    uint64_t spread = (byte * 0x0101010101010101ull) & 0x8040201008040201ull;
+    spread = ((spread + 0x7f7f7f7f7f7f7f7full) >> 7) & 0x0101010101010101ull;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (int k = 0; k < 8; k++)
+        out[k] = (uint8_t)(spread >> (8 * k));
+#else
+    memcpy(out, &spread, 8);            /* little-endian: byte k is bit k */
+#endif
+}
+
 /* float32 and float64 alone are packed here only where no fused SIMD code
  * exists for them (leaky_<type>_forward_bits below returns 0): the
  * portable tier. */
@@ -360,6 +376,9 @@ static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nby
  * accumulator, so they need not start a byte where the steps do.
  * Returns 0 (and does nothing) where this ISA has no step for the type. */
 
+/* The writer and the reader below serve the SIMD tiers only, all x86, so
+ * they may store and load words in little-endian byte order; the portable
+ * tier (any byte order) packs byte by byte. */
 typedef struct {
     uint8_t *out;
     uint64_t acc;       /* pending bits, the oldest in bit 0 */
