@@ -77,6 +77,10 @@ cdef extern from "leaky_bits.h" nogil:
                                         double* grad_in, npy_intp n, double slope)
     npy_intp leaky_half_backward_bits(const npy_uint16* grad, const npy_uint8* bits,
                                       npy_uint16* grad_in, npy_intp n, float slope)
+    npy_intp leaky_bfloat16_forward_bits(const npy_uint16* x, npy_uint16* y, npy_uint8* bits,
+                                         npy_intp n, float slope)
+    npy_intp leaky_bfloat16_backward_bits(const npy_uint16* grad, const npy_uint8* bits,
+                                          npy_uint16* grad_in, npy_intp n, float slope)
 
 cdef extern from "leaky_ufunc.h":
     ctypedef int (*leaky_type_resolver)(void* ufunc, int casting, PyArrayObject** operands,
@@ -272,6 +276,9 @@ cdef void forward_bits_loop(const value_t* x, value_t* y, npy_uint8* bits,
         start = leaky_double_forward_bits(x, y, bits, n, slope)
     elif value_t is npy_uint16:
         start = leaky_half_forward_bits(x, y, bits, n, <float>slope)
+    else:
+        start = leaky_bfloat16_forward_bits(<const npy_uint16*>x, <npy_uint16*>y, bits, n,
+                                            <float>slope)
     while start < n:
         stop = min(start + BITS_BLOCK, n)
         pack_positive(x + start, bits + start // 8, stop - start)
@@ -294,6 +301,10 @@ cdef void backward_bits_loop(const value_t* grad, const npy_uint8* bits,
             return
     elif value_t is npy_uint16:
         if leaky_half_backward_bits(grad, bits, grad_in, n, <float>slope):
+            return
+    else:
+        if leaky_bfloat16_backward_bits(<const npy_uint16*>grad, bits, <npy_uint16*>grad_in,
+                                        n, <float>slope):
             return
     # Elsewhere: 256 elements at a time, their bits spread into a 256-byte
     # scratch in L1 (never a byte mask the size of the array), then the

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "leaky_simd.h"   /* scalar float16/bfloat16 conversions, for the edges */
+
 #if defined(LEAKY_BITS_PORTABLE)   /* tests/test_packed_portable.py builds this tier */
 #define LEAKY_BITS_ISA 0
 #elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
@@ -115,8 +117,8 @@ static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nby
  *       aligned), straight from the bits in the low bits of a word (no byte
  *       mask in between).  Driven by leaky_<type>_backward_bits.
  *
- * <type> is float, double or half (float16 as bits; computed in float32 and
- * rounded once, F16C only).  A function that has no version for this ISA
+ * <type> is float, double, half or bfloat16 (16-bit formats as bits;
+ * computed in float32 and rounded once; half needs F16C).  A function that has no version for this ISA
  * returns 0, and the Cython loops do those elements with the element
  * functions of _kernels.pyx, which give the same bits. */
 
@@ -186,6 +188,39 @@ static inline void leaky_half_bstep(const uint16_t *g, uint32_t bits, uint16_t *
     __m256i h = _mm256_loadu_si256((const __m256i *)g);
     __m256i scaled = leaky_half_times(_mm512_cvtph_ps(h), _mm512_set1_ps(slope));
     _mm256_store_si256((__m256i *)out, _mm256_mask_mov_epi16(scaled, (__mmask16)bits, h));
+}
+
+/* bfloat16: widen by a shift, multiply in float32, round once to nearest
+ * even (a NaN keeps its sign and gets its quiet bit), as leaky_simd.h's
+ * leaky_float_to_bfloat16 does one element at a time. */
+static inline __m256i leaky_bfloat16_times(__m256i h, __m512 s)
+{
+    __m512i w = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
+    __m512i p = _mm512_castps_si512(_mm512_mul_ps(_mm512_castsi512_ps(w), s));
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(p, 16), _mm512_set1_epi32(1));
+    __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(p, _mm512_set1_epi32(0x7fff)),
+                                                         lsb), 16);
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(p, _mm512_set1_epi32(0x7fffffff)),
+                                            _mm512_set1_epi32(0x7f800000));
+    __m512i quiet = _mm512_or_si512(_mm512_srli_epi32(p, 16), _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(rounded, nan, quiet));
+}
+
+static inline uint32_t leaky_bfloat16_step(const uint16_t *x, uint16_t *y, float slope)
+{
+    __m256i h = _mm256_loadu_si256((const __m256i *)x);
+    __mmask16 keep = _mm256_cmplt_epu16_mask(_mm256_sub_epi16(h, _mm256_set1_epi16(1)),
+                                             _mm256_set1_epi16((short)LEAKY_BFLOAT16_INF));
+    _mm256_store_si256((__m256i *)y,
+                       _mm256_mask_mov_epi16(leaky_bfloat16_times(h, _mm512_set1_ps(slope)), keep, h));
+    return (uint32_t)keep;
+}
+
+static inline void leaky_bfloat16_bstep(const uint16_t *g, uint32_t bits, uint16_t *out, float slope)
+{
+    __m256i h = _mm256_loadu_si256((const __m256i *)g);
+    _mm256_store_si256((__m256i *)out, _mm256_mask_mov_epi16(
+        leaky_bfloat16_times(h, _mm512_set1_ps(slope)), (__mmask16)bits, h));
 }
 
 #elif LEAKY_BITS_ISA == 256 || LEAKY_BITS_ISA == 128
@@ -306,6 +341,47 @@ static inline void leaky_half_bstep(const uint16_t *g, uint32_t bits, uint16_t *
     __m128i keep = leaky_narrow_lanes(leaky_lanes8(bits & 0xffu));
     _mm_store_si128((__m128i *)out, _mm_blendv_epi8(leaky_half_times(_mm256_cvtph_ps(h),
                                                                      _mm256_set1_ps(slope)), h, keep));
+}
+
+/* bfloat16, as in the AVX-512 tier, 8 elements at a time. */
+static inline __m128i leaky_bfloat16_times(__m128i h, __m256 s)
+{
+    __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
+    __m256i p = _mm256_castps_si256(_mm256_mul_ps(_mm256_castsi256_ps(w), s));
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(p, 16), _mm256_set1_epi32(1));
+    __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(p, _mm256_set1_epi32(0x7fff)),
+                                                         lsb), 16);
+    __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(p, _mm256_set1_epi32(0x7fffffff)),
+                                     _mm256_set1_epi32(0x7f800000));
+    __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(p, 16), _mm256_set1_epi32(0x40));
+    __m256i r = _mm256_blendv_epi8(rounded, quiet, nan);          /* 8 x 32-bit, each < 2**16 */
+    r = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08); /* 16-bit lanes 0..7 first */
+    return _mm256_castsi256_si128(r);
+}
+
+/* Eight bfloat16 bit patterns -> 16-bit lane masks of "x > 0". */
+static inline __m128i leaky_bfloat16_positive(__m128i h)
+{
+    const __m128i flip = _mm_set1_epi16((short)0x8000);
+    __m128i v = _mm_xor_si128(_mm_sub_epi16(h, _mm_set1_epi16(1)), flip);
+    return _mm_cmplt_epi16(v, _mm_set1_epi16((short)(LEAKY_BFLOAT16_INF ^ 0x8000u)));
+}
+
+static inline uint32_t leaky_bfloat16_step(const uint16_t *x, uint16_t *y, float slope)
+{
+    __m128i h = _mm_loadu_si128((const __m128i *)x);
+    __m128i keep = leaky_bfloat16_positive(h);
+    _mm_store_si128((__m128i *)y, _mm_blendv_epi8(leaky_bfloat16_times(h, _mm256_set1_ps(slope)), h,
+                                                  keep));
+    return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(keep, keep)) & 0xffu;
+}
+
+static inline void leaky_bfloat16_bstep(const uint16_t *g, uint32_t bits, uint16_t *out, float slope)
+{
+    __m128i h = _mm_loadu_si128((const __m128i *)g);
+    __m128i keep = leaky_narrow_lanes(leaky_lanes8(bits & 0xffu));
+    _mm_store_si128((__m128i *)out, _mm_blendv_epi8(leaky_bfloat16_times(h, _mm256_set1_ps(slope)),
+                                                    h, keep));
 }
 
 #else /* SSE2 */
@@ -451,6 +527,15 @@ static inline uint32_t leaky_double_one(const double *x, double *y, double slope
 }
 
 #if LEAKY_BITS_ISA == 512 || LEAKY_BITS_ISA == 256
+static inline uint32_t leaky_bfloat16_one(const uint16_t *x, uint16_t *y, float slope)
+{
+    uint16_t h = *x;
+    float v = leaky_bfloat16_to_float(h);
+    int keep = v > 0;
+    *y = keep ? h : leaky_float_to_bfloat16(v * slope);
+    return (uint32_t)keep;
+}
+
 static inline uint32_t leaky_half_one(const uint16_t *x, uint16_t *y, float slope)
 {
     uint16_t h = *x;
@@ -499,6 +584,12 @@ static inline void leaky_double_bone(const double *g, unsigned keep, double *out
 }
 
 #if LEAKY_BITS_ISA == 512 || LEAKY_BITS_ISA == 256
+static inline void leaky_bfloat16_bone(const uint16_t *g, unsigned keep, uint16_t *out, float slope)
+{
+    uint16_t h = *g;
+    *out = keep ? h : leaky_float_to_bfloat16(leaky_bfloat16_to_float(h) * slope);
+}
+
 static inline void leaky_half_bone(const uint16_t *g, unsigned keep, uint16_t *out, float slope)
 {
     uint16_t h = *g;
@@ -529,18 +620,22 @@ static inline void leaky_half_bone(const uint16_t *g, unsigned keep, uint16_t *o
 LEAKY_DEFINE_BITS(float,  float,    float,  16, 64)
 LEAKY_DEFINE_BITS(double, double,   double, 8,  64)
 LEAKY_DEFINE_BITS(half,   uint16_t, float,  16, 32)
+LEAKY_DEFINE_BITS(bfloat16, uint16_t, float, 16, 32)
 #elif LEAKY_BITS_ISA == 256
 LEAKY_DEFINE_BITS(float,  float,    float,  8,  32)
 LEAKY_DEFINE_BITS(double, double,   double, 8,  32)
 LEAKY_DEFINE_BITS(half,   uint16_t, float,  8,  16)
+LEAKY_DEFINE_BITS(bfloat16, uint16_t, float, 8,  16)
 #elif LEAKY_BITS_ISA == 128
 LEAKY_DEFINE_BITS(float,  float,    float,  8,  16)
 LEAKY_DEFINE_BITS(double, double,   double, 8,  16)
 LEAKY_NO_BITS(half, uint16_t, float)
+LEAKY_NO_BITS(bfloat16, uint16_t, float)
 #else
 LEAKY_NO_BITS(float, float, float)
 LEAKY_NO_BITS(double, double, double)
 LEAKY_NO_BITS(half, uint16_t, float)
+LEAKY_NO_BITS(bfloat16, uint16_t, float)
 #endif
 
 #endif /* LEAKY_BITS_H */

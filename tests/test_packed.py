@@ -140,6 +140,30 @@ def test_every_cpu_variant_gives_the_same_bfloat16_bits(variant, n):
                      leaky.leaky_relu_backward(grad, _positive(x), 0.3))
 
 
+@pytest.mark.parametrize("variant", _cpu.supported_variants())
+@pytest.mark.parametrize("slope", SLOPES)
+def test_every_bfloat16_pattern_packs_and_unpacks_like_the_ufuncs(variant, slope):
+    """All 65536 bfloat16 bit patterns, NaN payloads included, through each
+    variant's packed forward and backward (SIMD where the variant has it),
+    against the same variant's ufuncs (which test_bfloat16.py holds to
+    torch)."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    from leaky.ufuncs import _ufuncs_for
+    kernels = _cpu.load(variant)
+    ufuncs = _ufuncs_for(kernels)
+    patterns = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16)
+    grad = np.random.default_rng(16).standard_normal(patterns.size).astype(ml_dtypes.bfloat16)
+    for offset in (0, 3):  # off vector alignment too
+        x = patterns[offset:].copy().view(ml_dtypes.bfloat16)
+        y, bits = kernels.forward_bits_fast(x, slope, None, None)
+        want_y, mask = ufuncs["leaky_relu_with_mask"](x, slope)
+        np.testing.assert_array_equal(y.view(np.uint16), want_y.view(np.uint16))
+        np.testing.assert_array_equal(bits, _reference_bits(x))
+        got = kernels.backward_bits_fast(grad[offset:], bits, slope, None)
+        want = ufuncs["leaky_relu_backward"](grad[offset:], mask, slope)
+        np.testing.assert_array_equal(got.view(np.uint16), want.view(np.uint16))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_backward_from_bits_in_place(dtype):
     x = np.random.default_rng(8).standard_normal((37, 3)).astype(dtype)
