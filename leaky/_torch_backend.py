@@ -21,10 +21,10 @@ Three layers, from the inside out:
    operators otherwise (under ``torch.compile``, ``torch.export``, functorch
    transforms and dispatch modes).
 
-The eager autograd path saves the mask packed, one bit an element
-(``_LeakyReLU``, ``_LeakyReLUInplace``): 1/32 of the float32 input torch's
-own LeakyReLU keeps.  The registered operators and functorch's Functions
-keep the bool mask (one byte an element), which vmap can batch.
+The eager autograd path (``_LeakyReLU``, ``_LeakyReLUInplace``) and, under
+``torch.compile``, the ``leaky_relu_packed`` operator save the mask packed,
+one bit an element: 1/32 of the float32 input torch's own LeakyReLU keeps.
+functorch's Functions (transforms, forward-mode AD) keep the bool mask.
 
 In-place writes made outside torch (the kernels write through NumPy) bump
 the tensor's version counter with ``torch.autograd.graph.increment_version``,
@@ -326,6 +326,13 @@ def _op_forward_with_mask(x: torch.Tensor, negative_slope: float) -> tuple[torch
     return _fresh_forward_with_mask(x, negative_slope)
 
 
+@torch.library.custom_op("leaky::leaky_relu_packed", mutates_args=())
+def _op_forward_packed(x: torch.Tensor, negative_slope: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Leaky ReLU and its gradient mask packed, one bit per element (uint8
+    of ``ceil(x.numel() / 8)``, C order, little bit order)."""
+    return _fresh_forward_packed(x, negative_slope)
+
+
 @torch.library.custom_op("leaky::leaky_relu_backward", mutates_args=())
 def _op_backward(grad_output: torch.Tensor, mask: torch.Tensor,
                  negative_slope: float) -> torch.Tensor:
@@ -347,6 +354,12 @@ def _(x, negative_slope):
 @_op_forward_with_mask.register_fake
 def _(x, negative_slope):
     return torch.empty_like(x, dtype=_result_dtype(x)), torch.empty_like(x, dtype=torch.bool)
+
+
+@_op_forward_packed.register_fake
+def _(x, negative_slope):
+    return (torch.empty_like(x, dtype=_result_dtype(x)),
+            x.new_empty(((x.numel() + 7) // 8,), dtype=torch.uint8))
 
 
 @_op_backward.register_fake
@@ -387,6 +400,7 @@ def _op_grad(ctx, grad, *unused):
 
 _op_forward.register_autograd(_op_grad, setup_context=_op_forward_setup)
 _op_forward_with_mask.register_autograd(_op_grad, setup_context=_op_forward_with_mask_setup)
+_op_forward_packed.register_autograd(_op_grad, setup_context=_op_forward_with_mask_setup)
 _op_backward.register_autograd(_op_grad, setup_context=_op_backward_setup)
 
 
@@ -401,6 +415,14 @@ def _vmap_forward(info, in_dims, x, negative_slope):
 
 def _vmap_forward_with_mask(info, in_dims, x, negative_slope):
     return _op_forward_with_mask(x, negative_slope), (in_dims[0], in_dims[0])
+
+
+def _vmap_forward_packed(info, in_dims, x, negative_slope):
+    """Each sample packs its own bits: ``(batch, ceil(sample size / 8))``."""
+    x = x.movedim(in_dims[0], 0)
+    y, mask = _op_forward_with_mask(x, negative_slope)
+    rows = mask.reshape(x.shape[0], -1)
+    return (y, torch.stack([_pack(row) for row in rows.unbind(0)])), (0, 0)
 
 
 def _batched_operands(info, in_dims, grad, mask):
@@ -427,6 +449,7 @@ def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
 
 _op_forward.register_vmap(_vmap_forward)
 _op_forward_with_mask.register_vmap(_vmap_forward_with_mask)
+_op_forward_packed.register_vmap(_vmap_forward_packed)
 _op_backward.register_vmap(_vmap_backward)
 
 
@@ -681,8 +704,8 @@ def forward(x, slope, out=None):
             return forward_inplace(x, slope)
         return _write_into(out, x, slope, "out")
     if torch.compiler.is_compiling():  # Dynamo: the registered ops, with their autograd
-        if _records_grad(x):
-            return torch.ops.leaky.leaky_relu_with_mask(x, slope)[0]
+        if _records_grad(x):  # the packed op saves one bit per element
+            return torch.ops.leaky.leaky_relu_packed(x, slope)[0]
         return torch.ops.leaky.leaky_relu(x, slope)
     if _records_grad(x):
         function = _autograd_function(x)[0]
@@ -747,12 +770,13 @@ def forward_packed(x, slope, out=None):
         if _records_grad(x):
             if _autograd_function(x)[0] is _LeakyReLUWithMask:  # plain eager tensors
                 return _LeakyReLUPacked.apply(x, slope)
-            y, mask = forward_with_mask(x, slope)  # traced or transformed: the bool mask...
+            if torch.compiler.is_compiling():  # the registered op, saving the bits
+                return torch.ops.leaky.leaky_relu_packed(x, slope)
+            y, mask = forward_with_mask(x, slope)  # functorch, forward AD: the bool mask...
             return y, _pack(mask)                   # ...packed outside autograd
         if _direct(x):
             return _fresh_forward_packed(x, slope)
-        y, mask = torch.ops.leaky.leaky_relu_with_mask(x, slope)
-        return y, _pack(mask)
+        return torch.ops.leaky.leaky_relu_packed(x, slope)
     _refuse_out_under_autograd(x, *(o for o in (y_out, bits_out) if o is not None))
     if y_out is not None:
         _contract.check_out(y_out, x.shape, dtype, "out[0]", torch.Tensor)

@@ -15,17 +15,18 @@ LeakyReLU(negative_slope=0.2, inplace=True)
 
 Importing this module imports torch; ``import leaky`` alone does not.  The
 operators are ``torch.ops.leaky.leaky_relu``, ``leaky_relu_with_mask``,
-``leaky_relu_backward`` and the in-place ``leaky_relu_`` (see
-``leaky._torch_backend``): they carry fake implementations for
-``torch.compile`` and ``torch.export``, autograd that saves only the 1-byte
-mask, and vmap rules.  Eager calls on plain tensors skip the operator
+``leaky_relu_packed``, ``leaky_relu_backward`` and the in-place
+``leaky_relu_`` (see ``leaky._torch_backend``): they carry fake
+implementations for ``torch.compile`` and ``torch.export``, autograd that
+saves only the mask (one bit per element under ``torch.compile``, as in
+eager mode), and vmap rules.  Eager calls on plain tensors skip the operator
 dispatch and run the kernels directly, with the same results.
 
 Differences from torch, all on purpose:
 
 * ``inplace=True`` works under autograd for any finite slope, zero and
   negative ones included: the mask is saved, not recovered from the output.
-* The backward pass keeps one byte per element (the mask), not the input.
+* The backward pass keeps one bit per element (the packed mask), not the input.
 """
 
 import torch

@@ -55,6 +55,7 @@ def test_opcheck_every_operator(dtype):
     cases = [
         (torch.ops.leaky.leaky_relu, (x.clone().requires_grad_(), 0.1)),
         (torch.ops.leaky.leaky_relu_with_mask, (x.clone().requires_grad_(), -0.5)),
+        (torch.ops.leaky.leaky_relu_packed, (x.clone().requires_grad_(), -0.5)),
         (torch.ops.leaky.leaky_relu_backward,
          (torch.randn(4, 5, dtype=dtype, requires_grad=True), x > 0, 0.1)),
         (torch.ops.leaky.leaky_relu_, (x.clone(), 0.1)),
@@ -246,6 +247,24 @@ def test_compiled_leaky_relu_is_bit_identical_to_eager(inplace, dtype):
     y_eager.backward(upstream)
     y_compiled.backward(upstream)
     assert_identical(x_compiled.grad, x_eager.grad)
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+def test_compiled_autograd_saves_only_the_packed_mask(backend):
+    import torch._dynamo
+    torch._dynamo.reset()
+
+    def f(x):
+        return leaky.torch.leaky_relu(x * 1.0, 0.1) * 2.0
+
+    x = torch.randn(64, requires_grad=True)
+    compiled = torch.compile(f, fullgraph=True, backend=backend)
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        out = compiled(x)
+    assert [(t.dtype, tuple(t.shape)) for t in saved] == [(torch.uint8, (8,))]
+    out.sum().backward()
+    assert torch.equal(x.grad, torch.where(x > 0, 2.0, 0.2))
 
 
 def test_export_works_without_warnings():
