@@ -52,3 +52,19 @@ def special_values(dtype):
          info.tiny, -info.tiny, info.smallest_subnormal, -info.smallest_subnormal,
          info.max, -info.max, info.eps, -info.eps, 2.0, -1e-3],
         dtype=dtype)
+
+
+def same_bytes_for_thread_counts(compute, counts=(1, 2, 3)):
+    """Run ``compute()`` (returning a tuple of arrays) under each OpenMP
+    thread count, assert every run gives the first run's arrays byte for
+    byte, and return the first run's."""
+    from threadpoolctl import threadpool_limits
+    runs = []
+    for threads in counts:
+        with threadpool_limits(threads, user_api="openmp"):
+            runs.append(tuple(np.asarray(a) for a in compute()))
+    for run in runs[1:]:
+        for got, want in zip(run, runs[0], strict=True):
+            assert (got.dtype, got.shape) == (want.dtype, want.shape)
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    return runs[0]
