@@ -392,13 +392,64 @@ cdef void run_chunk(Kind kind, Op op, int nop, char** data,
     run_loop(kind, op, chunk_data, byte_strides, stop - start, slope)
 
 
+cdef bint is_output(Op op, int k) noexcept nogil:
+    """Whether operand ``k`` of ``op`` is written."""
+    if op == FORWARD:
+        return k == 1
+    if op == FORWARD_MASK or op == FORWARD_BITS:
+        return k >= 1
+    return k == 2  # BACKWARD, BACKWARD_BITS
+
+
+cdef npy_intp operand_bytes(Op op, int k, const npy_intp* byte_strides,
+                            npy_intp n) noexcept nogil:
+    """How many bytes operand ``k`` spans in a flat range of ``n`` elements."""
+    if k == bits_operand(op):
+        return (n + 7) // 8
+    return n * byte_strides[k]
+
+
+cdef bint chunks_independent(Op op, int nop, char** data,
+                             const npy_intp* byte_strides, npy_intp n) noexcept nogil:
+    """Whether chunks of the range can run in any order, on any thread.
+
+    NumPy hands an inner loop operands that may overlap, trusting it to
+    walk its range in order (an input one element ahead of its output is
+    not copied).  Threads keep that promise only if every output is apart
+    from every other operand, or is that operand exactly (in place)."""
+    cdef int a, b
+    cdef char* start_a
+    cdef char* start_b
+    cdef npy_intp bytes_a, bytes_b
+    for a in range(nop):
+        if not is_output(op, a):
+            continue
+        start_a = data[a]
+        bytes_a = operand_bytes(op, a, byte_strides, n)
+        for b in range(nop):
+            if b == a:
+                continue
+            start_b = data[b]
+            bytes_b = operand_bytes(op, b, byte_strides, n)
+            if start_a == start_b and bytes_a == bytes_b:
+                continue  # the same range: element i reads, then writes, i
+            if start_a < start_b + bytes_b and start_b < start_a + bytes_a:
+                return False
+    return True
+
+
 cdef void run_flat(Kind kind, Op op, int nop, char** data,
                    const npy_intp* byte_strides, npy_intp n,
                    double slope) noexcept nogil:
-    """Every operand is one contiguous range of ``n`` elements."""
+    """Every operand is one contiguous range of ``n`` elements.
+
+    Split across threads only where that gives what one thread walking the
+    range in order gives (``chunks_independent``)."""
     cdef int nthreads = threads_for(n)
     cdef npy_intp chunk, start
     cdef int t
+    if nthreads > 1 and not chunks_independent(op, nop, data, byte_strides, n):
+        nthreads = 1
     if nthreads <= 1:
         run_loop(kind, op, data, byte_strides, n, slope)
         return
