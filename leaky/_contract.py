@@ -22,6 +22,7 @@ half-written.
 
 import math
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 from array_api_compat import is_jax_array, is_writeable_array
@@ -193,12 +194,19 @@ def checked_result_name(dtype, slope, what="x"):
     return name
 
 
+def _as_shape(shape):
+    return dict(shape) if isinstance(shape, Mapping) else tuple(shape)
+
+
 def check_same_shape(a_shape, b_shape, a_name, b_name):
-    """Raise ValueError unless two operands have exactly the same shape."""
-    if tuple(a_shape) != tuple(b_shape):
+    """Raise ValueError unless two operands have exactly the same shape.
+
+    A shape is a sequence, or a mapping of dimension name to length (an
+    xarray Dataset's ``sizes``, which has no single shape)."""
+    a_shape, b_shape = _as_shape(a_shape), _as_shape(b_shape)
+    if a_shape != b_shape:
         raise ValueError(
-            f"{a_name} and {b_name} must have the same shape, "
-            f"got {tuple(a_shape)} and {tuple(b_shape)}")
+            f"{a_name} and {b_name} must have the same shape, got {a_shape} and {b_shape}")
 
 
 def check_out(out, shape, dtype, name="out", array_type=np.ndarray):

@@ -32,18 +32,42 @@ __all__ = ["forward", "forward_with_mask", "forward_packed", "backward"]
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def _holds_several_arrays(x):
+    """An xarray Dataset: one array per data variable, no single shape or dtype."""
+    return hasattr(x, "data_vars")
+
+
+def _dtypes(x, keywords):
+    """The dtypes the values of ``x`` have (one per variable of a Dataset)."""
+    if keywords.get("dtype") is not None:
+        return [keywords["dtype"]]
+    if _holds_several_arrays(x):
+        return [v.dtype for v in x.data_vars.values()]
+    dtype = getattr(x, "dtype", None)
+    return [np.asarray(x).dtype if dtype is None else dtype]
+
+
 def _check_slope_fits(x, slope, keywords):
     """Refuse a slope that would overflow the result's compute dtype."""
     if abs(slope) <= _FLOAT32_MAX:
         return  # fits every compute dtype
-    dtype = keywords.get("dtype")
-    if dtype is None:
-        dtype = getattr(x, "dtype", None)
-    if dtype is None:
-        dtype = np.asarray(x).dtype
-    # Every operation's result dtype is the forward's for the same values.
-    loop = _ufuncs.leaky_relu.resolve_dtypes((np.dtype(dtype), np.dtype(np.float64), None))
-    _contract.slope_for_dtype(slope, loop[-1])
+    for dtype in _dtypes(x, keywords):
+        # Every operation's result dtype is the forward's for the same values.
+        loop = _ufuncs.leaky_relu.resolve_dtypes((np.dtype(dtype), np.dtype(np.float64), None))
+        _contract.slope_for_dtype(slope, loop[-1])
+
+
+def _sizes(a):
+    """What must match between a gradient and its mask: the shape, or a
+    Dataset's length along each named dimension."""
+    return a.sizes if _holds_several_arrays(a) else np.shape(a)
+
+
+def _refuse_packed_dataset(x):
+    if _holds_several_arrays(x):
+        _contract.refuse_packed(
+            "xarray Dataset", "packed bits are one array in C order, and a Dataset holds "
+            "one array per variable; pack each variable (ds[name]) instead")
 
 
 def forward(x, slope, out=None, **keywords):
@@ -82,6 +106,7 @@ def _refuse_overlap(bits_out, *arrays):
 def forward_packed(x, slope, out=None):
     """Leaky ReLU and ``x > 0`` packed 8 to a byte, in C order."""
     y_out, bits_out = _contract.split_out_pair(out)
+    _refuse_packed_dataset(x)
     if type(x) is np.ndarray:
         pair = _kernels.forward_bits_fast(x, slope, y_out, bits_out)
         if pair is not None:  # None: not a plain case
@@ -107,6 +132,7 @@ def _unpacked(bits, shape):
 def backward(grad, mask, slope, out=None, **keywords):
     """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
     if _contract.is_packed(mask):
+        _refuse_packed_dataset(grad)
         _contract.check_bits(mask, np.size(grad))
         single = _contract.split_single_out(out)
         if type(grad) is np.ndarray and not keywords and type(mask) is np.ndarray:
@@ -114,6 +140,7 @@ def backward(grad, mask, slope, out=None, **keywords):
             if grad_in is not None:  # None: not a plain case
                 return grad_in
         mask = _unpacked(np.asarray(mask), np.shape(grad))
-    _contract.check_same_shape(np.shape(grad), np.shape(mask), "grad_output", "mask")
+    # A bool mask has the gradient's exact shape (a ufunc would broadcast it).
+    _contract.check_same_shape(_sizes(grad), _sizes(mask), "grad_output", "mask")
     _check_slope_fits(grad, slope, keywords)
     return _ufuncs.leaky_relu_backward(grad, mask, slope, out=out, **keywords)

@@ -119,3 +119,74 @@ def test_masked_array_keeps_its_mask():
     g = leaky.leaky_relu_backward(np.ma.masked_array(np.ones(6), mask=m.mask), mask, 0.1)
     assert type(g) is np.ma.MaskedArray
     np.testing.assert_array_equal(g.mask, m.mask)
+
+
+# ---------------------------------------------- backward keeps the type too --
+
+def _containers():
+    """name -> a container of X's values, as each library builds one."""
+    da = _data_array()
+    ds = xr.Dataset({"h": da, "k": ("t", -X)})
+    return {
+        "Series": pd.Series(X, index=list("abcdef")),
+        "DataFrame": pd.DataFrame({"a": X, "b": -X}),
+        "DataArray": da,
+        "Dataset": ds,
+        "dask DataArray": da.chunk({"t": 2}),
+        "dask Dataset": ds.chunk({"t": 2}),
+        "MaskedArray": np.ma.masked_array(X, mask=[0, 1, 0, 0, 1, 0]),
+    }
+
+
+def _ones_like(c):
+    if isinstance(c, (xr.DataArray, xr.Dataset)):
+        return xr.ones_like(c)
+    if isinstance(c, np.ma.MaskedArray):
+        return np.ma.masked_array(np.ones(c.shape), mask=c.mask)
+    return c.fillna(0) * 0 + 1  # pandas
+
+
+def _values(c):
+    """Every variable's values, in a fixed order."""
+    if isinstance(c, xr.Dataset):
+        return [c[name].values for name in sorted(c.data_vars)]
+    if isinstance(c, pd.DataFrame):
+        return [c[name].to_numpy() for name in c.columns]
+    return [np.ma.getdata(np.asarray(c.values if hasattr(c, "values") else c))]
+
+
+def _is_lazy(c):
+    if isinstance(c, xr.Dataset):
+        return all(isinstance(v.data, dask.array.Array) for v in c.data_vars.values())
+    return isinstance(getattr(c, "data", None), dask.array.Array)
+
+
+@pytest.mark.parametrize("name", list(_containers()))
+def test_backward_keeps_what_the_forward_keeps(name):
+    """Issue 16: ``leaky_relu_backward(ds_grad, ds_mask)`` raised for a
+    Dataset.  Every container keeps its type through the backward, and a
+    lazy one stays lazy until asked."""
+    c = _containers()[name]
+    with dask.config.set(scheduler=_refuse_to_compute):
+        _, mask = leaky.leaky_relu_with_mask(c, 0.1)
+        grad = _ones_like(c)
+        g = leaky.leaky_relu_backward(grad, mask, 0.1)
+        assert type(g) is type(c)
+        assert _is_lazy(g) == _is_lazy(c)
+    for got, x in zip(_values(g), _values(c), strict=True):
+        assert_same_bits(got, torch_backward(np.ones_like(x), x, 0.1))
+
+
+def test_dataset_mask_of_other_sizes_is_refused():
+    ds = xr.Dataset({"h": ("t", X), "w": (("t", "u"), np.ones((6, 2)))})
+    _, mask = leaky.leaky_relu_with_mask(ds, 0.1)
+    with pytest.raises(ValueError, match="same shape"):
+        leaky.leaky_relu_backward(ds, mask.isel(u=[0]), 0.1)
+
+
+def test_dataset_refuses_packed_masks_by_name():
+    ds = xr.Dataset({"h": ("t", X)})
+    with pytest.raises(TypeError, match="Dataset"):
+        leaky.leaky_relu_with_mask(ds, 0.1, packed=True)
+    with pytest.raises(TypeError, match="Dataset"):
+        leaky.leaky_relu_backward(ds, np.zeros(1, np.uint8), 0.1)
