@@ -74,9 +74,14 @@ class LeakyReLU(keras.layers.Layer):
 
     def __init__(self, negative_slope=_contract.DEFAULT_SLOPE, **kwargs):
         super().__init__(**kwargs)
+        if negative_slope is None:  # as keras.layers.LeakyReLU says it
+            raise ValueError("The negative_slope value of a Leaky ReLU layer cannot be "
+                             "None. Expected a finite float. Received: negative_slope=None")
         self.negative_slope = _contract.validate_slope(negative_slope)
         self.supports_masking = True
-        self.built = True  # no weights
+        # No weights: built now, unless a subclass overrides build() (Keras's
+        # own rule, from the base layer, as keras.layers.LeakyReLU uses it).
+        self._build_at_init()
 
     def call(self, inputs):
         return _api.leaky_relu(inputs, self.negative_slope)

@@ -62,15 +62,81 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch", "tensorflow"])
-def test_keras_models_train_save_and_reload_as_leaky(backend):
+# Keras's own harness for its layers, and the base layer's build rules
+# (issue 16): a subclass that overrides build() gets it called.
+LAYER_SCRIPT = textwrap.dedent("""
+    import unittest
+    import numpy as np
+    import keras
+    from keras.src import testing
+    import leaky.keras
+
+    class Scaled(leaky.keras.LeakyReLU):
+        def build(self, shape):
+            self.scale = self.add_weight(shape=(), initializer="ones")
+
+        def call(self, x):
+            return super().call(x) * self.scale
+
+    class LayerTest(testing.TestCase):
+        def test_keras_harness(self):
+            for slope in (0.5, -0.25, 0.0, 2.0):
+                self.run_layer_test(
+                    leaky.keras.LeakyReLU, init_kwargs={"negative_slope": slope},
+                    input_shape=(2, 3, 4), supports_masking=True,
+                    expected_output_shape=(2, 3, 4), expected_num_trainable_weights=0,
+                    expected_num_non_trainable_weights=0, expected_num_seed_generators=0,
+                    expected_num_losses=0, assert_built_after_instantiation=True)
+
+        def test_keras_harness_checks_values(self):
+            x = np.array([[-2.0, -0.0, 0.0, 3.0]], "float32")
+            self.run_layer_test(
+                leaky.keras.LeakyReLU, init_kwargs={"negative_slope": 0.5},
+                input_data=keras.ops.convert_to_tensor(x),
+                expected_output=keras.ops.convert_to_tensor(leaky.leaky_relu(x, 0.5)),
+                supports_masking=True,
+                assert_built_after_instantiation=True)
+
+        def test_subclass_with_its_own_build_gets_built(self):
+            layer = Scaled(0.5)
+            self.assertFalse(layer.built)
+            y = layer(np.array([[-2.0, 2.0]], "float32"))
+            self.assertTrue(layer.built)
+            self.assertEqual(len(layer.trainable_weights), 1)
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(y), [[-1.0, 2.0]])
+
+        def test_slope_none_is_a_value_error_as_in_keras(self):
+            for cls in (keras.layers.LeakyReLU, leaky.keras.LeakyReLU):
+                with self.assertRaisesRegex(ValueError, "negative_slope"):
+                    cls(negative_slope=None)
+
+    result = unittest.main(argv=["layer"], exit=False, verbosity=2).result
+    print("ran", result.testsRun, "failures", len(result.failures) + len(result.errors))
+""")
+
+BACKENDS = ["jax", "torch", "tensorflow"]
+
+
+def _run_under(backend, script):
     if importlib.util.find_spec("keras") is None or importlib.util.find_spec(backend) is None:
         pytest.skip(f"needs keras and {backend}")
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr[-4000:]
+    return done
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_keras_models_train_save_and_reload_as_leaky(backend):
+    done = _run_under(backend, SCRIPT)
     assert "activation ok" in done.stdout and "layer ok" in done.stdout
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_layer_passes_keras_run_layer_test_and_builds_subclasses(backend):
+    done = _run_under(backend, LAYER_SCRIPT)
+    assert "ran 4 failures 0" in done.stdout, done.stdout + done.stderr[-4000:]
 
 
 def test_without_registration_keras_would_reload_its_own_leaky_relu():
