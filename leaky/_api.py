@@ -11,11 +11,16 @@ from ._contract import DEFAULT_SLOPE, ufunc_keywords as _ufunc_keywords
 __all__ = ["leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward"]
 
 
-def _backend(x, keywords, backend=None):
-    """The backend for ``x``; only NumPy's takes NumPy's ufunc keywords."""
+def _backend(x, keywords, slope, backend=None):
+    """The backend for ``x``; only NumPy's takes NumPy's ufunc keywords, and
+    only a backend that says so takes a traced slope."""
     backend = _dispatch.backend_for(x) if backend is None else backend
     if keywords and backend is not _numpy_backend:
         _contract.refuse_ufunc_keywords(keywords, x)
+    if type(slope) is not float and not getattr(backend, "TAKES_TRACED_SLOPE", False):
+        raise TypeError(f"negative_slope is a traced JAX value, but x is a "
+                        f"{type(x).__module__.split('.')[0]} array ({type(x).__name__}): "
+                        "a traced slope needs x from JAX too")
     return backend
 
 
@@ -98,8 +103,8 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
         y = _kernels.forward_fast(x, negative_slope, out)  # None: not a plain case
         if y is not None:
             return y
-    slope = _contract.validate_slope(negative_slope)
-    return _backend(x, keywords).forward(x, slope, out, **keywords)
+    slope = _contract.validate_slope(negative_slope, allow_traced=True)
+    return _backend(x, keywords, slope).forward(x, slope, out, **keywords)
 
 
 def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, packed=False,
@@ -173,8 +178,8 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, packed
         pair = _kernels.forward_mask_fast(x, negative_slope)  # None: not a plain case
         if pair is not None:
             return pair
-    slope = _contract.validate_slope(negative_slope)
-    return _backend(x, keywords).forward_with_mask(x, slope, out, **keywords)
+    slope = _contract.validate_slope(negative_slope, allow_traced=True)
+    return _backend(x, keywords, slope).forward_with_mask(x, slope, out, **keywords)
 
 
 def _forward_packed(x, negative_slope, out, packed, keywords):
@@ -193,8 +198,8 @@ def _forward_packed(x, negative_slope, out, packed, keywords):
             pair = _kernels.forward_bits_fast(x, negative_slope, out[0], out[1])
         if pair is not None:  # None: not a plain case
             return pair
-    slope = _contract.validate_slope(negative_slope)
-    return _backend(x, keywords).forward_packed(x, slope, out)
+    slope = _contract.validate_slope(negative_slope, allow_traced=True)
+    return _backend(x, keywords, slope).forward_packed(x, slope, out)
 
 
 def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, out=None,
@@ -261,6 +266,7 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
             grad_in = _kernels.backward_bits_fast(grad_output, mask, negative_slope, None)
         if grad_in is not None:  # None: not a plain case
             return grad_in
-    slope = _contract.validate_slope(negative_slope)
-    backend = _backend(grad_output, keywords, _dispatch.backend_for_pair(grad_output, mask))
+    slope = _contract.validate_slope(negative_slope, allow_traced=True)
+    backend = _backend(grad_output, keywords, slope,
+                       _dispatch.backend_for_pair(grad_output, mask))
     return backend.backward(grad_output, mask, slope, out, **keywords)

@@ -26,10 +26,27 @@ def _namespace(*arrays):
         raise TypeError(f"operands come from different array libraries ({kinds}): {exc}") from None
 
 
+#: A slope may be a traced JAX scalar (passed into ``jit``, ``grad``, ``vmap``).
+TAKES_TRACED_SLOPE = True
+
+
+def _host_float(xp, dtype):
+    """The float dtype name the library's own ``sin`` gives a bool or
+    integer ``dtype`` (JAX: its default float, float32 unless x64 is on),
+    or None where its ``sin`` takes floats only (array-api-strict): then
+    NumPy's rule applies.  Only asked for bool and integer inputs."""
+    try:
+        return _contract.dtype_name(xp.sin(xp.zeros((), dtype=dtype)).dtype)
+    except TypeError:
+        return None
+
+
 def _as_result_dtype(xp, x, slope, what):
     """``x`` converted to its result dtype (bool/int promote), and that name."""
-    name = _contract.checked_result_name(x.dtype, slope, what)
-    if _contract.dtype_name(x.dtype) != name:
+    given = _contract.dtype_name(x.dtype)
+    host_float = None if given in _contract.FLOAT_NAMES else _host_float(xp, x.dtype)
+    name = _contract.checked_result_name(x.dtype, slope, what, host_float)
+    if given != name:
         x = xp.astype(x, getattr(xp, name))
     return x, name
 
@@ -37,6 +54,8 @@ def _as_result_dtype(xp, x, slope, what):
 def _times_slope(xp, v, slope, name):
     """``v * slope`` in the compute precision of ``name``, rounded once."""
     compute = _contract.compute_dtype_name(name)
+    if _contract.is_traced(slope):
+        slope = xp.astype(slope, getattr(xp, compute))  # as a Python float is cast
     if compute == name:
         return v * slope  # a Python float takes the array's dtype
     return xp.astype(xp.astype(v, getattr(xp, compute)) * slope, v.dtype)

@@ -22,6 +22,7 @@ half-written.
 
 import math
 import numbers
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -31,6 +32,7 @@ __all__ = [
     "BIT_WEIGHTS",
     "BOOL",
     "DEFAULT_SLOPE",
+    "FLOAT_NAMES",
     "KERNEL_DTYPES",
     "check_bits",
     "check_mask",
@@ -44,6 +46,7 @@ __all__ = [
     "compute_dtype_name",
     "dtype_name",
     "is_packed",
+    "is_traced",
     "packed_size",
     "refuse_packed",
     "result_dtype_name",
@@ -64,7 +67,8 @@ KERNEL_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64
 
 # The dtype rules are written once, on dtype *names*, so that every array
 # library's dtypes (NumPy, torch, JAX, array-api-strict, ...) share them.
-_FLOAT_NAMES = ("float16", "bfloat16", "float32", "float64")
+#: The dtypes every backend keeps (and computes in, or in float32).
+FLOAT_NAMES = ("float16", "bfloat16", "float32", "float64")
 # Reduced-precision floats are computed in float32 (PyTorch's "opmath" type)
 # and rounded once; so their slope is a float32.
 _COMPUTE_NAME = {"float16": "float32", "bfloat16": "float32",
@@ -86,7 +90,22 @@ def dtype_name(dtype):
     return str(dtype).rsplit(".", 1)[-1]  # torch.float32, ...
 
 
-def validate_slope(negative_slope):
+def is_traced(value):
+    """Whether ``value`` is a JAX tracer: an array whose value is known only
+    when the traced function runs (under ``jit``, ``grad``, ``vmap``)."""
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(value, jax.core.Tracer)
+
+
+def _refuse_non_real_slope(dtype):
+    name = dtype_name(dtype)
+    if name == "bool" or name.startswith("complex") or not (
+            name.startswith(("float", "int", "uint")) or name == "bfloat16"):
+        raise TypeError(f"negative_slope must be a real number (int or float), "
+                        f"got an array of dtype {name}")
+
+
+def validate_slope(negative_slope, allow_traced=False):
     """Return ``negative_slope`` as a Python float, or raise.
 
     A slope is any finite real number: a Python ``int`` or ``float``, a
@@ -95,6 +114,10 @@ def validate_slope(negative_slope):
     above one are all valid; ``bool`` is not a slope.  One slope serves every
     element, so an array with dimensions is refused: it would also decide the
     result's shape, which ``x`` alone decides.
+
+    With ``allow_traced``, a 0-d JAX tracer of a real dtype (a slope passed
+    into a jitted, differentiated or vmapped function) is returned as it
+    is: its value cannot be checked, as ``jax.nn.leaky_relu`` cannot.
 
     Raises
     ------
@@ -110,11 +133,18 @@ def validate_slope(negative_slope):
                 raise ValueError(
                     "negative_slope must be one number (a scalar or a 0-d array), "
                     f"got an array of shape {tuple(shape)}")
+            if is_traced(negative_slope):
+                if not allow_traced:
+                    raise TypeError("negative_slope is a traced JAX value; here it must "
+                                    "be a concrete number")
+                _refuse_non_real_slope(negative_slope.dtype)
+                return negative_slope
             if dtype_name(negative_slope.dtype) == "bool":
                 negative_slope = bool(negative_slope)  # refused below
             elif isinstance(negative_slope, np.ndarray):
                 negative_slope = negative_slope[()]
             else:  # a 0-d array of another library
+                _refuse_non_real_slope(negative_slope.dtype)
                 negative_slope = float(negative_slope)
         if (isinstance(negative_slope, (bool, np.bool_))
                 or not isinstance(negative_slope, numbers.Real)):
@@ -155,25 +185,27 @@ def slope_for_dtype(slope, dtype):
     return slope
 
 
-def result_dtype_name(name, what="x"):
+def result_dtype_name(name, what="x", host_float=None):
     """The output dtype name for an input dtype name: ``x`` alone decides.
 
     float16, bfloat16, float32 and float64 are kept; bool and integers
-    promote as ``np.sin`` would.  Everything else raises.
+    promote as the array library's own ``sin`` does: ``host_float`` names
+    that dtype where the library has its own rule (JAX: its default float),
+    and None means NumPy's (``np.sin``: by width).  Everything else raises.
 
     Raises
     ------
     TypeError
         For complex, object, string, datetime and other unsupported dtypes.
     """
-    if name in _FLOAT_NAMES:
+    if name in FLOAT_NAMES:
         return name
-    if name == "bool":
-        return _FLOAT_FOR_BITS[8]
     bits = name.removeprefix("u").removeprefix("int")
-    if name.removeprefix("u").startswith("int") and bits.isdigit() \
-            and int(bits) in _FLOAT_FOR_BITS:
-        return _FLOAT_FOR_BITS[int(bits)]
+    if name == "bool" or (name.removeprefix("u").startswith("int") and bits.isdigit()
+                          and int(bits) in _FLOAT_FOR_BITS):
+        if host_float is not None:
+            return host_float
+        return _FLOAT_FOR_BITS[8 if name == "bool" else int(bits)]
     if name.startswith("complex"):
         reason = ("complex numbers have no order, so 'x > 0' is undefined; "
                   "apply leaky_relu to the real and imaginary parts yourself")
@@ -184,13 +216,15 @@ def result_dtype_name(name, what="x"):
     raise TypeError(f"leaky_relu got {what} with unsupported dtype {name}: {reason}")
 
 
-def checked_result_name(dtype, slope, what="x"):
+def checked_result_name(dtype, slope, what="x", host_float=None):
     """The result dtype name for an input of ``dtype`` (any library's),
-    after checking that the validated ``slope`` fits its compute dtype.
+    after checking that the validated ``slope`` fits its compute dtype (a
+    traced slope has no value to check).
 
     The one sequence every backend runs before touching data."""
-    name = result_dtype_name(dtype_name(dtype), what)
-    slope_for_dtype(slope, name)
+    name = result_dtype_name(dtype_name(dtype), what, host_float)
+    if not is_traced(slope):
+        slope_for_dtype(slope, name)
     return name
 
 
