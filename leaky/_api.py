@@ -18,9 +18,8 @@ def _backend(x, keywords, slope, backend=None):
     if keywords and backend is not _numpy_backend:
         _contract.refuse_ufunc_keywords(keywords, x)
     if type(slope) is not float and not getattr(backend, "TAKES_TRACED_SLOPE", False):
-        raise TypeError(f"negative_slope is a traced JAX value, but x is a "
-                        f"{type(x).__module__.split('.')[0]} array ({type(x).__name__}): "
-                        "a traced slope needs x from JAX too")
+        raise TypeError(f"negative_slope is a traced JAX value, but x is "
+                        f"{_contract.describe_array(x)}: a traced slope needs x from JAX too")
     return backend
 
 

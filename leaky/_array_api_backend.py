@@ -22,7 +22,7 @@ def _namespace(*arrays):
     try:
         return array_api_compat.array_namespace(*arrays)
     except TypeError as exc:
-        kinds = " and ".join(type(a).__module__.split(".")[0] for a in arrays)
+        kinds = " and ".join(_contract.library_name(a) for a in arrays)
         raise TypeError(f"operands come from different array libraries ({kinds}): {exc}") from None
 
 

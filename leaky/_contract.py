@@ -47,6 +47,8 @@ __all__ = [
     "dtype_name",
     "is_packed",
     "is_traced",
+    "describe_array",
+    "library_name",
     "packed_size",
     "refuse_packed",
     "result_dtype_name",
@@ -103,6 +105,22 @@ def _refuse_non_real_slope(dtype):
             name.startswith(("float", "int", "uint")) or name == "bfloat16"):
         raise TypeError(f"negative_slope must be a real number (int or float), "
                         f"got an array of dtype {name}")
+
+
+# Libraries whose array types live in a module of another name.
+_LIBRARY_OF_MODULE = {"jaxlib": "jax"}
+
+
+def library_name(array):
+    """The array library ``array`` comes from, as a user imports it: 'numpy',
+    'torch', 'jax', ..."""
+    module = type(array).__module__.split(".")[0]
+    return _LIBRARY_OF_MODULE.get(module, module)
+
+
+def describe_array(array):
+    """'a torch array (Tensor)': for error messages."""
+    return f"a {library_name(array)} array ({type(array).__name__})"
 
 
 def validate_slope(negative_slope, allow_traced=False):
@@ -452,7 +470,7 @@ def refuse_ufunc_keywords(keywords, array):
     """NumPy's ufunc keywords mean nothing to other array libraries."""
     if keywords:
         names = ", ".join(f"{key}=" for key in keywords)
-        library = type(array).__module__.split(".")[0]
+        library = library_name(array)
         raise TypeError(
             f"{names} only apply to NumPy arrays and objects that implement "
             f"__array_ufunc__, not to {library} arrays ({type(array).__name__})")

@@ -22,6 +22,7 @@ import sys
 
 import numpy as np
 
+from . import _contract
 from . import _numpy_backend
 
 __all__ = ["backend_for", "backend_for_pair"]
@@ -73,16 +74,11 @@ def backend_for(x):
         return backend
 
 
-def _library(x):
-    return type(x).__module__.split(".")[0]
-
-
 def backend_for_pair(grad, mask):
     """The backend for ``leaky_relu_backward``: both operands must agree."""
     backend = backend_for(grad)
     if backend_for(mask) is not backend:
         raise TypeError(
-            f"grad_output is a {_library(grad)} array ({type(grad).__name__}) but "
-            f"mask is a {_library(mask)} array ({type(mask).__name__}); both must "
-            "come from the same array library")
+            f"grad_output is {_contract.describe_array(grad)} but mask is "
+            f"{_contract.describe_array(mask)}; both must come from the same array library")
     return backend

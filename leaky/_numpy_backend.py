@@ -32,6 +32,21 @@ __all__ = ["forward", "forward_with_mask", "forward_packed", "backward"]
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def _check_out_library(x, out, name="out"):
+    """``out=`` of a NumPy call: NumPy arrays, or objects that take part in
+    ufuncs (``__array_ufunc__``); an array of another library (torch, JAX)
+    is named, instead of NumPy's "return arrays must be of ArrayType"."""
+    outs = out if isinstance(out, tuple) else (out,)
+    for k, o in enumerate(outs):
+        if o is None or isinstance(o, np.ndarray) or hasattr(o, "__array_ufunc__") \
+                or not (hasattr(o, "shape") and hasattr(o, "dtype")):
+            continue  # NumPy's own rules and errors (a list is no out= either)
+        which = f"{name}[{k}]" if isinstance(out, tuple) else name
+        raise TypeError(
+            f"{which} is {_contract.describe_array(o)} but x is "
+            f"{_contract.describe_array(x)}: out= must come from the same array library as x")
+
+
 def _holds_several_arrays(x):
     """An xarray Dataset: one array per data variable, no single shape or dtype."""
     return hasattr(x, "data_vars")
@@ -72,6 +87,7 @@ def _refuse_packed_dataset(x):
 
 def forward(x, slope, out=None, **keywords):
     """Leaky ReLU of ``x``; ``slope`` is already validated."""
+    _check_out_library(x, out)
     _check_slope_fits(x, slope, keywords)
     return _ufuncs.leaky_relu(x, slope, out=out, **keywords)
 
@@ -83,6 +99,7 @@ def _refused_by_container(exc):
 
 def forward_with_mask(x, slope, out=None, **keywords):
     """Leaky ReLU and the gradient mask ``x > 0``, in one pass."""
+    _check_out_library(x, out)
     _check_slope_fits(x, slope, keywords)
     if out is not None:
         return _ufuncs.leaky_relu_with_mask(x, slope, out=out, **keywords)
@@ -106,6 +123,7 @@ def _refuse_overlap(bits_out, *arrays):
 def forward_packed(x, slope, out=None):
     """Leaky ReLU and ``x > 0`` packed 8 to a byte, in C order."""
     y_out, bits_out = _contract.split_out_pair(out)
+    _check_out_library(x, out)
     _refuse_packed_dataset(x)
     if type(x) is np.ndarray:
         pair = _kernels.forward_bits_fast(x, slope, y_out, bits_out)
@@ -131,6 +149,7 @@ def _unpacked(bits, shape):
 
 def backward(grad, mask, slope, out=None, **keywords):
     """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
+    _check_out_library(grad, out)
     if _contract.is_packed(mask):
         _refuse_packed_dataset(grad)
         _contract.check_bits(mask, np.size(grad))

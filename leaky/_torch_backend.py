@@ -67,7 +67,10 @@ def _checked(t, what="x"):
 
 
 def _result_dtype(t, slope=0.0, what="x"):
-    return getattr(torch, _contract.checked_result_name(t.dtype, slope, what))
+    """Floats keep their dtype; bool and integers promote as ``torch.sin``
+    does, to torch's default float dtype."""
+    default = _contract.dtype_name(torch.get_default_dtype())
+    return getattr(torch, _contract.checked_result_name(t.dtype, slope, what, default))
 
 
 def _records_grad(*tensors):

@@ -70,6 +70,9 @@ def leaky_relu(input, negative_slope=_contract.DEFAULT_SLOPE, inplace=False):
         y = _torch_backend.forward_fast(input, negative_slope)  # None: not a plain case
         if y is not None:
             return y
+    if not isinstance(input, torch.Tensor):  # as F.leaky_relu says it
+        raise TypeError(f"leaky_relu(): argument 'input' (position 1) must be "
+                        f"torch.Tensor, not {type(input).__module__}.{type(input).__name__}")
     slope = _contract.validate_slope(negative_slope)
     if inplace:
         return _torch_backend.forward_inplace(input, slope)

@@ -33,6 +33,16 @@ class Backend:
     def dtype_name(self, a):
         return np.asarray(a).dtype.name
 
+    def sin_dtype_name(self, dtype):
+        """The dtype the library's own ``sin`` gives a ``dtype`` array, or
+        NumPy's where its ``sin`` takes floats only: the contract for bool
+        and integer inputs."""
+        zeros = np.zeros(2, dtype)
+        try:
+            return self.dtype_name(self.module.sin(self.asarray(zeros)))
+        except TypeError:
+            return np.sin(zeros).dtype.name
+
 
 class TorchBackend(Backend):
     name = "torch"

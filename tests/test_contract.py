@@ -239,3 +239,30 @@ def test_failed_call_writes_nothing(call):
         call(x, out)
     np.testing.assert_array_equal(out, 7.0)
     np.testing.assert_array_equal(x, [-1.0, 2.0, -3.0, 4.0])
+
+
+def _foreign_outs():
+    """Arrays of other libraries that a NumPy call cannot write into."""
+    outs = []
+    for module, make in (("torch", lambda m: m.zeros(3, dtype=m.float64)),
+                         ("jax.numpy", lambda m: m.zeros(3))):
+        try:
+            outs.append(pytest.param(make(__import__(module, fromlist=["_"])), id=module))
+        except ImportError:
+            pass
+    return outs
+
+
+@pytest.mark.parametrize("out", _foreign_outs())
+@pytest.mark.parametrize("call", [
+    lambda x, o: leaky.leaky_relu(x, 0.1, out=o),
+    lambda x, o: leaky.leaky_relu(x, 0.1, out=(o,)),
+    lambda x, o: leaky.leaky_relu_with_mask(x, 0.1, out=(o, None)),
+    lambda x, o: leaky.leaky_relu_with_mask(x, 0.1, out=(o, None), packed=True),
+    lambda x, o: leaky.leaky_relu_backward(x, x > 0, 0.1, out=o),
+], ids=["forward", "forward 1-tuple", "with_mask", "packed", "backward"])
+def test_numpy_input_with_another_librarys_out_names_both(call, out):
+    """Issue 16: NumPy said only "return arrays must be of ArrayType"."""
+    library = "torch" if "torch" in type(out).__module__ else "jax"
+    with pytest.raises(TypeError, match=rf"is a {library} array .* but x is a numpy array"):
+        call(np.array([-1.0, 0.5, 2.0]), out)

@@ -120,10 +120,24 @@ def test_bfloat16_autograd():
     assert torch.equal(x.grad, x_ref.grad)
 
 
-def test_integer_tensor_promotes_like_numpy():
-    y = leaky.leaky_relu(torch.tensor([-2, 0, 3], dtype=torch.int16), 0.5)
-    assert y.dtype == torch.float32
-    assert torch.equal(y, torch.tensor([-1.0, 0.0, 3.0]))
+@pytest.mark.parametrize("dtype", [torch.bool, torch.uint8, torch.int8, torch.int16,
+                                   torch.int32, torch.int64])
+def test_integer_tensor_promotes_like_torch_sin(dtype):
+    x = torch.tensor([1, 0, 1] if dtype in (torch.bool, torch.uint8) else [-2, 0, 3], dtype=dtype)
+    y = leaky.leaky_relu(x, 0.5)
+    assert y.dtype == torch.sin(x).dtype == torch.float32
+    assert torch.equal(y, torch.nn.functional.leaky_relu(x.to(torch.float32), 0.5))
+
+
+def test_leaky_torch_refuses_a_non_tensor_as_f_leaky_relu_does():
+    """Issue 16: an AttributeError about 'is_nested' came out instead."""
+    import leaky.torch
+    with pytest.raises(TypeError, match="must be Tensor"):
+        torch.nn.functional.leaky_relu(np.array([-1.0]))
+    with pytest.raises(TypeError, match=r"must be torch\.Tensor, not numpy\.ndarray"):
+        leaky.torch.leaky_relu(np.array([-1.0]))
+    with pytest.raises(TypeError, match="must be torch.Tensor"):
+        leaky.torch.LeakyReLU(0.1)([-1.0])
 
 
 def test_layer_on_tensors():
