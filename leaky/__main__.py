@@ -10,10 +10,10 @@ import sys
 
 import numpy as np
 
-from . import __version__, _build_config, _cpu
+from . import __version__, _build_config, _cpu, _gpu_check
 from ._cpu import kernels as _kernels
 from ._bench import format_rows, quick_benchmark
-from ._selfcheck import checked_dtypes, run_selfcheck
+from ._selfcheck import SLOPES, checked_dtypes, run_selfcheck
 
 OPTIONAL_BACKENDS = ("torch", "tensorflow", "keras", "jax", "dask", "cupy", "array_api_strict",
                      "pandas", "xarray", "ml_dtypes")
@@ -36,23 +36,34 @@ def _build_info():
     ]
 
 
-def _gpu_visible():
-    if importlib.util.find_spec("cupy") is None:
-        return "no (cupy not installed)"
-    try:
-        import cupy
-        count = cupy.cuda.runtime.getDeviceCount()
-    except Exception as exc:  # no driver, no device: say so, do not fail
-        return f"no ({type(exc).__name__})"
-    return f"yes ({count} device{'s' if count != 1 else ''})"
-
-
 def _backends():
     found = [name for name in OPTIONAL_BACKENDS if importlib.util.find_spec(name)]
     missing = [name for name in OPTIONAL_BACKENDS if name not in found]
     return [f"backends importable: {', '.join(found) or 'none'}"
-            + (f" (not installed: {', '.join(missing)})" if missing else ""),
-            f"GPU visible: {_gpu_visible()}"]
+            + (f" (not installed: {', '.join(missing)})" if missing else "")]
+
+
+def _report(name, failures, passed_line):
+    """Print a self-check's verdict; True if it passed."""
+    if failures:
+        print(f"{name}: FAILED ({len(failures)} mismatches)")
+        print("\n".join(f"  {f}" for f in failures))
+        return False
+    print(f"{name}: passed ({passed_line})")
+    return True
+
+
+def _gpu_section():
+    """The GPU's line, and its self-check where one is visible; True if
+    nothing failed."""
+    visible, line = _gpu_check.gpu_status()
+    print(line)
+    if not visible:
+        return True
+    checked, failures = _gpu_check.run_gpu_selfcheck()
+    return _report("GPU self-check", failures,
+                   f"{' and '.join(checked)} against the CPU reference: the same special "
+                   "values, slopes and layouts; NaN by position")
 
 
 def main(argv=None):
@@ -61,17 +72,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     print("\n".join(_build_info() + _backends()))
-    failures = run_selfcheck()
-    if failures:
-        print(f"self-check: FAILED ({len(failures)} mismatches)")
-        print("\n".join(f"  {f}" for f in failures))
-        return 1
     dtypes = ", ".join(dtype.name for dtype in checked_dtypes())
-    print(f"self-check: passed ({dtypes}; special values, 5 slopes, contiguous "
-          "and reversed; forward, mask, packed mask, backward from both)")
+    passed = _report("self-check", run_selfcheck(),
+                     f"{dtypes}; special values, {len(SLOPES)} slopes, contiguous and "
+                     "reversed; forward, mask, packed mask, backward from both")
+    passed = _gpu_section() and passed
+    if not passed:
+        return 1
     if not args.no_bench:
         print("\nquick benchmark, float32, best of 5 (higher speed-up = leaky faster):")
         print(format_rows(quick_benchmark()))
+        gpu_rows = _gpu_check.gpu_benchmark()
+        if gpu_rows:
+            print("\nGPU benchmark, float32, n = 1e8, best of 5:")
+            print(_gpu_check.format_gpu_rows(gpu_rows))
     return 0
 
 

@@ -10,7 +10,8 @@ import numpy as np
 from . import _api
 from . import _contract
 
-__all__ = ["checked_dtypes", "reference_forward", "reference_backward", "run_selfcheck"]
+__all__ = ["SLOPES", "checked_dtypes", "checked_inputs", "reference_forward", "reference_backward",
+           "run_selfcheck"]
 
 SLOPES = (0.01, 0.0, -0.5, 1.5, 1.0 / 3.0)
 
@@ -74,19 +75,26 @@ def _same_bits(a, b):
     return np.array_equal(a[~a_nan].view(uint), b[~b_nan].view(uint))
 
 
-def run_selfcheck(rng_seed=0):
-    """Check every dtype, special value and slope, on a contiguous array (the
-    fast paths) and a reversed view (the ufuncs); return a list of failures."""
+def checked_inputs(rng_seed=0):
+    """``(dtype, layout, x, grad, x > 0)`` for every dtype: special values
+    and random ones, contiguous (the fast paths) and reversed (the ufuncs)."""
     rng = np.random.default_rng(rng_seed)
-    failures = []
     for dtype in checked_dtypes():
         values = np.concatenate([_special_values(dtype), rng.standard_normal(200).astype(dtype)])
         for layout, x in (("contiguous", values), ("reversed", values[::-1])):
             grad = rng.standard_normal(x.shape).astype(dtype)
             with np.errstate(invalid="ignore"):  # NaN > 0 warns for bfloat16
                 positive = x > 0
-            for slope in SLOPES:
-                failures += _check_one(x, grad, positive, slope, f"dtype={dtype} {layout}")
+            yield dtype, layout, x, grad, positive
+
+
+def run_selfcheck(rng_seed=0):
+    """Check every dtype, special value and slope, on a contiguous array (the
+    fast paths) and a reversed view (the ufuncs); return a list of failures."""
+    failures = []
+    for dtype, layout, x, grad, positive in checked_inputs(rng_seed):
+        for slope in SLOPES:
+            failures += _check_one(x, grad, positive, slope, f"dtype={dtype} {layout}")
     return failures
 
 
