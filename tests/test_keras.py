@@ -110,6 +110,11 @@ LAYER_SCRIPT = textwrap.dedent("""
                 with self.assertRaisesRegex(ValueError, "negative_slope"):
                     cls(negative_slope=None)
 
+        def test_the_string_leaky_relu_stays_kerass_own(self):
+            # What docs/keras.rst says: slope 0.2, Keras's built-in.
+            dense = keras.layers.Dense(2, activation="leaky_relu")
+            self.assertIs(dense.activation, keras.activations.leaky_relu)
+
     result = unittest.main(argv=["layer"], exit=False, verbosity=2).result
     print("ran", result.testsRun, "failures", len(result.failures) + len(result.errors))
 """)
@@ -136,7 +141,7 @@ def test_keras_models_train_save_and_reload_as_leaky(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_layer_passes_keras_run_layer_test_and_builds_subclasses(backend):
     done = _run_under(backend, LAYER_SCRIPT)
-    assert "ran 4 failures 0" in done.stdout, done.stdout + done.stderr[-4000:]
+    assert "ran 5 failures 0" in done.stdout, done.stdout + done.stderr[-4000:]
 
 
 def test_without_registration_keras_would_reload_its_own_leaky_relu():
