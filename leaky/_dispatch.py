@@ -4,8 +4,8 @@
 operand                                backend
 =====================================  =======================================
 ``numpy.ndarray``, scalars, lists      ``_numpy_backend``: the Cython kernels
-``torch.Tensor``                       ``_torch_backend``: kernels zero-copy on
-                                       the CPU, registered torch operators
+``torch.Tensor``                       ``_backends.torch``: leaky's torch
+                                       operators (C++, or Python)
 ``tf.Tensor``, ``tf.Variable``         ``_tensorflow_backend``: TensorFlow ops,
                                        custom gradient
 ``dask.array.Array``                   ``_dask_backend``: kernels per chunk
@@ -45,8 +45,8 @@ def _is_tensorflow_tensor(x):
 
 def _choose(x):
     if _is_torch_tensor(x):
-        from . import _torch_backend
-        return _torch_backend
+        from ._backends import torch as torch_backend
+        return torch_backend
     if _is_tensorflow_tensor(x):
         from . import _tensorflow_backend
         return _tensorflow_backend

@@ -27,6 +27,7 @@ once, exactly like PyTorch's CPU kernel.
 """
 
 cimport numpy as cnp
+from cpython.pycapsule cimport PyCapsule_New
 from cpython.ref cimport Py_INCREF
 from cython.parallel cimport prange
 from numpy cimport npy_bool, npy_intp, npy_uint8, npy_uint16, npy_uint32, npy_uint64, PyArrayObject
@@ -103,19 +104,27 @@ ctypedef fused value_t:
     bfloat16_t
 
 
-cdef enum Op:
-    FORWARD
-    FORWARD_MASK
-    BACKWARD
-    FORWARD_BITS   # the mask packed, 8 elements a byte (not a ufunc: flat ranges only)
-    BACKWARD_BITS
+# The operations and value kinds are the kernel table's (leaky_kernel_table.h),
+# so the torch operators that call the kernels through it use the same numbers.
+cdef extern from "leaky_kernel_table.h" nogil:
+    ctypedef enum Op "enum leaky_op":
+        FORWARD "LEAKY_OP_FORWARD"
+        FORWARD_MASK "LEAKY_OP_FORWARD_MASK"
+        BACKWARD "LEAKY_OP_BACKWARD"
+        FORWARD_BITS "LEAKY_OP_FORWARD_BITS"  # packed, 8 a byte (flat ranges only)
+        BACKWARD_BITS "LEAKY_OP_BACKWARD_BITS"
 
+    ctypedef enum Kind "enum leaky_kind":  # in the order of the ufuncs' loops
+        HALF "LEAKY_KIND_HALF"
+        SINGLE "LEAKY_KIND_SINGLE"
+        DOUBLE "LEAKY_KIND_DOUBLE"
+        BFLOAT16 "LEAKY_KIND_BFLOAT16"
 
-cdef enum Kind:  # the value dtypes, in the order of the ufuncs' loops
-    HALF
-    SINGLE
-    DOUBLE
-    BFLOAT16
+    ctypedef struct leaky_kernel_table:
+        int version
+        void (*run)(int kind, int op, char** data, long long n, double slope) noexcept nogil
+    int LEAKY_KERNEL_TABLE_VERSION
+    const char* LEAKY_KERNEL_TABLE_NAME
 
 
 # Below this many elements a call stays on one thread: the cost of waking a
@@ -851,6 +860,39 @@ def backward_bits_fast(cnp.ndarray grad not None, bits, double slope, out):
     arrays[1], arrays[2] = <PyArrayObject*>bits, <PyArrayObject*>out
     run_fast(<Kind>kind, BACKWARD_BITS, 3, arrays, slope)
     return out
+
+
+# ------------------------------------------------------ the kernel table --
+
+cdef npy_intp value_size(Kind kind) noexcept nogil:
+    if kind == DOUBLE:
+        return 8
+    if kind == SINGLE:
+        return 4
+    return 2  # HALF, BFLOAT16
+
+
+cdef void run_from_table(int kind, int op, char** data, long long n,
+                         double slope) noexcept nogil:
+    """The table's ``run``: one flat range, threads as ``run_flat`` splits it."""
+    cdef npy_intp size = value_size(<Kind>kind)
+    cdef npy_intp byte_strides[3]
+    cdef int nop = 2 if op == FORWARD else 3
+    byte_strides[0] = size
+    byte_strides[1] = 1 if op == BACKWARD or op == BACKWARD_BITS else size
+    byte_strides[2] = 1 if op == FORWARD_MASK or op == FORWARD_BITS else size
+    run_flat(<Kind>kind, <Op>op, nop, data, byte_strides, <npy_intp>n, slope)
+
+
+cdef leaky_kernel_table kernel_table
+kernel_table.version = LEAKY_KERNEL_TABLE_VERSION
+kernel_table.run = run_from_table
+
+
+def kernel_table_capsule():
+    """The kernels as a C table (``src/leaky_kernel_table.h``) in a
+    PyCapsule, for compiled callers (leaky's torch operators)."""
+    return PyCapsule_New(&kernel_table, LEAKY_KERNEL_TABLE_NAME, NULL)
 
 
 # ------------------------------------------------------------- build info --

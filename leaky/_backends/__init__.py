@@ -1,0 +1,1 @@
+"""leaky's backends, one per host library."""

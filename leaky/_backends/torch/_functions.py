@@ -1,0 +1,67 @@
+"""The two ``torch.autograd.Function``\\ s: what ``torch.compile`` traces.
+
+Under ``torch.compile`` leaky's forward and backward are the aten
+decomposition (:mod:`._aten`), so inductor fuses them with their neighbours
+as it fuses torch's own ``leaky_relu``, and no leaky kernel is called as an
+extern.  These Functions make the compiled backward save what leaky's
+eager one saves, the packed bits (one bit an element), where aten's own
+derivative of ``where`` would keep a bool mask.
+
+:class:`LeakyReLU` returns ``(y, mask)``, the mask packed if asked, and
+saves it; its derivative, :class:`LeakyReLUGrad`, is linear in the
+gradient, so its own derivative is itself (double backward).  Dynamo does
+not trace a Function with a custom ``jvp``, so they have none: forward-mode
+AD and ``torch.func`` never reach them (the route table sends those modes
+to the operators, or to the plain decomposition).
+"""
+
+import torch
+
+from . import _aten
+
+__all__ = ["LeakyReLU", "LeakyReLUGrad"]
+
+
+class LeakyReLU(torch.autograd.Function):
+    """``(y, mask)`` of the decomposition, saving only the mask."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x, slope, packed):
+        return (_aten.forward_packed if packed else _aten.forward_with_mask)(x, slope)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        mask = output[1]
+        ctx.set_materialize_grads(False)  # no zeros for the mask's gradient
+        ctx.mark_non_differentiable(mask)
+        ctx.save_for_backward(mask)
+        ctx.slope = inputs[1]
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_mask):
+        if grad_y is None:
+            return None, None, None
+        (mask,) = ctx.saved_tensors
+        return LeakyReLUGrad.apply(grad_y, mask, ctx.slope), None, None
+
+
+class LeakyReLUGrad(torch.autograd.Function):
+    """``grad if mask else grad * slope`` (``mask`` bool or packed bits)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(grad, mask, slope):
+        return _aten.backward(grad, mask, slope)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[1])
+        ctx.slope = inputs[2]
+
+    @staticmethod
+    def backward(ctx, grad_grad_input):
+        (mask,) = ctx.saved_tensors
+        return LeakyReLUGrad.apply(grad_grad_input, mask, ctx.slope), None, None

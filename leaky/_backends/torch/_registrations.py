@@ -1,0 +1,117 @@
+"""What both operator libraries (C++ and Python) get from Python: fake
+kernels (FakeTensor, meta, ``torch.compile``, ``torch.export``), vmap rules,
+and, for the C++ library, the CUDA kernels (CuPy when it is installed, else
+torch's own ops; the Python library's kernels serve every device already).
+
+The C++ library names this module (``set_python_module``), so torch knows
+where the fake kernels of its operators come from.
+"""
+
+import torch
+
+from ... import _contract
+from . import _aten
+from . import _tensor_kernels as _tk
+
+__all__ = ["register"]
+
+_OPS = ("leaky_relu", "leaky_relu_with_mask", "leaky_relu_packed", "leaky_relu_backward",
+        "leaky_relu_")
+_registered = False
+
+
+def register(cuda_kernels):
+    """Register everything (once); ``cuda_kernels`` for the C++ library."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    for name, fake in _FAKES.items():
+        torch.library.register_fake(f"leaky::{name}", fake)
+    for name, rule in _VMAP_RULES.items():
+        torch.library.register_vmap(f"leaky::{name}", rule)
+    if cuda_kernels:
+        for name, kernel in _CUDA_KERNELS.items():
+            torch.library.register_kernel(f"leaky::{name}", "cuda", kernel)
+
+
+# ------------------------------------------------------------------ fakes --
+
+def _fake_forward(x, negative_slope):
+    return torch.empty_like(x, dtype=_tk.result_dtype(x, negative_slope))
+
+
+def _fake_forward_with_mask(x, negative_slope):
+    return _fake_forward(x, negative_slope), torch.empty_like(x, dtype=torch.bool)
+
+
+def _fake_forward_packed(x, negative_slope):
+    return (_fake_forward(x, negative_slope),
+            x.new_empty((_contract.packed_size(x.numel()),), dtype=torch.uint8))
+
+
+def _fake_backward(grad_output, mask, negative_slope):
+    _contract.check_mask(mask, grad_output.shape)
+    dtype = _tk.result_dtype(grad_output, negative_slope, "grad_output")
+    return torch.empty_like(grad_output, dtype=dtype)
+
+
+def _fake_inplace(x, negative_slope):
+    return None
+
+
+_FAKES = {"leaky_relu": _fake_forward, "leaky_relu_with_mask": _fake_forward_with_mask,
+          "leaky_relu_packed": _fake_forward_packed, "leaky_relu_backward": _fake_backward,
+          "leaky_relu_": _fake_inplace}
+
+
+# ------------------------------------------------------------------- vmap --
+
+def _batch_first(t, dim, size):
+    """``t`` with its vmap batch dimension first (broadcast if it has none)."""
+    return t.movedim(dim, 0) if dim is not None else t.expand(size, *t.shape)
+
+
+def _vmap_forward(info, in_dims, x, negative_slope):
+    return torch.ops.leaky.leaky_relu(x, negative_slope), in_dims[0]
+
+
+def _vmap_forward_with_mask(info, in_dims, x, negative_slope):
+    return torch.ops.leaky.leaky_relu_with_mask(x, negative_slope), (in_dims[0], in_dims[0])
+
+
+def _vmap_forward_packed(info, in_dims, x, negative_slope):
+    """Each sample packs its own bits: ``(batch, ceil(sample size / 8))``."""
+    x = x.movedim(in_dims[0], 0)
+    y, mask = torch.ops.leaky.leaky_relu_with_mask(x, negative_slope)
+    return (y, _aten.pack_rows(mask.reshape(x.shape[0], -1))), (0, 0)
+
+
+def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
+    """Packed bits are each sample's own (as :func:`_vmap_forward_packed`
+    makes them); unbatched bits or masks serve every sample."""
+    grad = _batch_first(grad_output, in_dims[0], info.batch_size)
+    sample = tuple(grad.shape[1:])
+    if mask.dtype is torch.uint8 and in_dims[1] is None:
+        mask = _aten.unpack(mask, sample).expand(info.batch_size, *sample)
+    elif mask.dtype is torch.uint8:
+        rows = mask.movedim(in_dims[1], 0).reshape(info.batch_size, -1)
+        mask = _aten.unpack_rows(rows, grad[0].numel()).reshape(grad.shape)
+    else:
+        mask = _batch_first(mask, in_dims[1], info.batch_size)
+    return torch.ops.leaky.leaky_relu_backward(grad, mask, negative_slope), 0
+
+
+_VMAP_RULES = {"leaky_relu": _vmap_forward, "leaky_relu_with_mask": _vmap_forward_with_mask,
+               "leaky_relu_packed": _vmap_forward_packed, "leaky_relu_backward": _vmap_backward}
+
+
+# ------------------------------------------------------------------- CUDA --
+
+def _cuda_inplace(x, negative_slope):
+    _tk.inplace(x, negative_slope)
+
+
+_CUDA_KERNELS = {"leaky_relu": _tk.forward, "leaky_relu_with_mask": _tk.forward_with_mask,
+                 "leaky_relu_packed": _tk.forward_packed, "leaky_relu_backward": _tk.backward,
+                 "leaky_relu_": _cuda_inplace}
