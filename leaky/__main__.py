@@ -43,6 +43,14 @@ def _backends():
             + (f" (not installed: {', '.join(missing)})" if missing else "")]
 
 
+def _torch_operators():
+    """Which torch operator library is active, and how it was built."""
+    if importlib.util.find_spec("torch") is None:
+        return []
+    from ._backends import torch as torch_backend
+    return [f"torch operators: {torch_backend.LIBRARY.how}"]
+
+
 def _report(name, failures, passed_line):
     """Print a self-check's verdict; True if it passed."""
     if failures:
@@ -71,7 +79,7 @@ def main(argv=None):
     parser.add_argument("--no-bench", action="store_true", help="skip the benchmark")
     args = parser.parse_args(argv)
 
-    print("\n".join(_build_info() + _backends()))
+    print("\n".join(_build_info() + _backends() + _torch_operators()))
     dtypes = ", ".join(dtype.name for dtype in checked_dtypes())
     passed = _report("self-check", run_selfcheck(),
                      f"{dtypes}; special values, {len(SLOPES)} slopes, contiguous and "

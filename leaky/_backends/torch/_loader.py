@@ -20,6 +20,8 @@ bits, more slowly, and says why once, with a :class:`PythonOperatorsWarning`.
 
 import dataclasses
 import hashlib
+import importlib.machinery
+import importlib.util
 import os
 import pathlib
 import platform
@@ -89,18 +91,44 @@ def _missing_tool():
     return None
 
 
-def _build_cpp():
-    """Import the C++ library, building it first if the cache lacks it."""
-    from torch.utils import cpp_extension
+def _import_built(name, folder):
+    """The built library from the cache, or None if it is not there."""
+    path = folder / f"{name}{importlib.machinery.EXTENSION_SUFFIXES[-1]}"
+    if not path.is_file():
+        path = folder / f"{name}.so"  # what torch.utils.cpp_extension writes
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    return module
 
+
+def _build(name, source, include, folder):
+    """Compile the library into ``folder`` (the compiler's output is kept
+    from the console; an error carries it)."""
+    reason = _missing_tool()
+    if reason is not None:
+        raise _CannotBuild(reason)
+    from torch.utils import cpp_extension
+    folder.mkdir(parents=True, exist_ok=True)
+    return cpp_extension.load(
+        name=name, sources=[str(source)], extra_include_paths=[str(include)],
+        extra_cflags=["-O2"], build_directory=str(folder), verbose=False)
+
+
+class _CannotBuild(RuntimeError):
+    """A tool the build needs is missing."""
+
+
+def _load_cpp():
+    """The C++ library: from the cache, else built into it first."""
     source, include = _sources()
     key = _build_key(source, include)
+    name = f"leaky_torch_ops_{key}"
     folder = _cache_root() / f"torch-{torch.__version__}" / key
-    folder.mkdir(parents=True, exist_ok=True)
-    module = cpp_extension.load(
-        name=f"leaky_torch_ops_{key}", sources=[str(source)],
-        extra_include_paths=[str(include)], extra_cflags=["-O2"],
-        build_directory=str(folder), verbose=False)
+    module = _import_built(name, folder) or _build(name, source, include, folder)
     module.set_kernel_table(_kernels.kernel_table_capsule())
     module.set_parameter_type(torch.nn.Parameter)
     return Library("C++", module, f"C++, built against torch {torch.__version__} "
@@ -119,17 +147,18 @@ def load():
         raise ValueError(f"{ENV_VARIABLE}={choice!r}: expected auto, cpp or python")
     if choice == "python":
         return _python(f"{ENV_VARIABLE}=python")
-    reason = _missing_tool()
-    if reason is None:
-        try:
-            return _build_cpp()
-        except Exception as exc:  # a failed build: say why, then fall back
-            if choice == "cpp":
-                raise
-            reason = f"the C++ build failed: {type(exc).__name__}: " + \
-                str(exc).strip().splitlines()[-1][:300]
-    elif choice == "cpp":
-        raise RuntimeError(f"{ENV_VARIABLE}=cpp, but the C++ operators cannot be built: {reason}")
+    try:
+        return _load_cpp()
+    except _CannotBuild as exc:
+        reason = str(exc)
+        if choice == "cpp":
+            raise RuntimeError(f"{ENV_VARIABLE}=cpp, but the C++ operators cannot be "
+                               f"built: {reason}") from None
+    except Exception as exc:  # a failed build: say why, then fall back
+        if choice == "cpp":
+            raise
+        reason = f"the C++ build failed: {type(exc).__name__}: " + \
+            (str(exc).strip().splitlines() or [""])[-1][:300]
     warnings.warn(f"leaky.torch uses its Python operators, which are correct but slower: "
                   f"{reason}", PythonOperatorsWarning, stacklevel=3)
     return _python(reason)

@@ -22,9 +22,11 @@ dispatcher   everything else: ``torch.jit`` trace and     ``torch.ops.leaky.*``:
 ===========  ==========================================  ===========================================
 
 The in-place operator goes through the dispatcher only where its autograd is
-native (the C++ library, or no gradient needed); elsewhere it is the
-out-of-place forward and torch's own ``copy_``, which autograd and
-functionalization both understand.
+native (the C++ library, or no gradient needed) and ``x`` has no negative
+bit (torch's fallback for that bit needs an in-place operator to return its
+tensor; ``leaky_relu_`` returns nothing); elsewhere it is the out-of-place
+forward and torch's own ``copy_``, which autograd and functionalization
+both understand.
 """
 
 import torch
@@ -103,7 +105,7 @@ def forward_inplace(x, slope):
         raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}: "
                         f"the result is {dtype}")
     native = _native_autograd or not (torch.is_grad_enabled() and x.requires_grad)
-    if mode(x) == DISPATCHER and native:
+    if mode(x) == DISPATCHER and native and not x.is_neg():
         torch.ops.leaky.leaky_relu_(x, slope)
         return x
     return x.copy_(forward(x, slope))

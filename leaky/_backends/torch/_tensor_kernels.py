@@ -53,6 +53,13 @@ def _numpy_view(t):
     return t.numpy() if t.dtype in _NUMPY_DTYPES else None
 
 
+def _tensor(a):
+    """A tensor sharing a NumPy array's memory (ml_dtypes' bfloat16 by its bits)."""
+    if a.dtype.name == "bfloat16":
+        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(a)
+
+
 def _cupy_backend_for(*tensors):
     """The CuPy backend if these CUDA tensors can use it, else None."""
     if not all(t.is_cuda and t.dtype in _FLOAT_DTYPES | {torch.bool, torch.uint8}
@@ -88,7 +95,7 @@ def forward(x, slope):
         source = _numpy_view(x)
         if source is not None:
             y = _kernels.forward_fast(source, slope, None)
-            return torch.from_numpy(ufuncs.leaky_relu(source, slope) if y is None else y)
+            return _tensor(ufuncs.leaky_relu(source, slope) if y is None else y)
     gpu = _cupy_backend_for(x)
     if gpu is not None:
         y = torch.empty_like(x)
@@ -106,7 +113,7 @@ def forward_with_mask(x, slope):
             pair = _kernels.forward_mask_fast(source, slope)
             if pair is None:
                 pair = ufuncs.leaky_relu_with_mask(source, slope)
-            return torch.from_numpy(np.asarray(pair[0])), torch.from_numpy(np.asarray(pair[1]))
+            return _tensor(np.asarray(pair[0])), _tensor(np.asarray(pair[1]))
     gpu = _cupy_backend_for(x)
     if gpu is not None:
         y, mask = torch.empty_like(x), torch.empty_like(x, dtype=torch.bool)
@@ -128,7 +135,7 @@ def forward_packed(x, slope):
         if source is not None and source.flags.c_contiguous:
             pair = _kernels.forward_bits_fast(source, slope, None, None)
             if pair is not None:
-                return torch.from_numpy(pair[0]), torch.from_numpy(pair[1])
+                return _tensor(pair[0]), _tensor(pair[1])
     gpu = _cupy_backend_for(x)
     if gpu is not None:
         x = x.contiguous()
@@ -156,7 +163,7 @@ def backward(grad, mask, slope):
             if source is not None:
                 grad_in = _kernels.backward_bits_fast(source, bits.reshape(-1), slope, None)
                 if grad_in is not None:
-                    return torch.from_numpy(grad_in)
+                    return _tensor(grad_in)
         mask = _aten.unpack(mask, grad.shape)
     if grad.is_cpu:
         source, keep = _numpy_view(grad), _numpy_view(mask)
@@ -164,7 +171,7 @@ def backward(grad, mask, slope):
             grad_in = _kernels.backward_fast(source, keep, slope)
             if grad_in is None:
                 grad_in = ufuncs.leaky_relu_backward(source, keep, slope)
-            return torch.from_numpy(np.asarray(grad_in))
+            return _tensor(np.asarray(grad_in))
     gpu = _cupy_backend_for(grad, mask)
     if gpu is not None:
         grad_in = torch.empty_like(grad)
