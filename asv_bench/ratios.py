@@ -17,7 +17,8 @@ import numpy as np
 import leaky
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchmarks.common import leaky_relu_mlp, saved_bytes_for_backward  # noqa: E402
+from benchmarks.common import (NETWORKS, leaky_relu_mlp, network, saved_bytes_for_backward,  # noqa: E402
+                               training_step)
 
 SLOPE = 0.01
 
@@ -114,6 +115,7 @@ def memory_rows():
         step.append(saved_bytes_for_backward(lambda: model(torch.randn(512, 1024)),
                                              model.parameters()))
     yield ("MLP step (4 x Linear 1024 + LeakyReLU, batch 512) / torch", 0.55, *step)
+    yield from network_memory_rows()
 
 
 def bfloat16_rows(data):
@@ -157,6 +159,7 @@ def torch_rows(data):
     yield from bfloat16_rows(data)
     yield from torch_module_rows()
     yield from tensorflow_rows(data)
+    yield from network_rows()
 
 
 def tensorflow_rows(data):
@@ -178,14 +181,55 @@ def torch_module_rows():
     import leaky.torch
 
     x = torch.randn(10)
-    yield ("leaky.torch forward no grad n=10 / F.leaky_relu", 2.0,
+    yield ("leaky.torch forward no grad n=10 / F.leaky_relu", 1.0,
            *interleaved(lambda: leaky.torch.leaky_relu(x, SLOPE), lambda: F.leaky_relu(x, SLOPE)))
-    for shape, target in (((256, 512), 1.0), ((1000, 1000), 0.8)):
+    for shape, target in (((10,), 1.3), ((256, 512), 1.0), ((1000, 1000), 0.85)):
         ours, theirs = torch.randn(*shape, requires_grad=True), torch.randn(*shape, requires_grad=True)
         grad = torch.randn(*shape)
-        yield (f"leaky.torch forward+backward {shape[0]}x{shape[1]} / F.leaky_relu", target,
+        name = "x".join(map(str, shape))
+        yield (f"leaky.torch forward+backward {name} / F.leaky_relu", target,
                *interleaved(lambda: leaky.torch.leaky_relu(ours, SLOPE).backward(grad),
                             lambda: F.leaky_relu(theirs, SLOPE).backward(grad)))
+
+
+def _network_variants():
+    for name in NETWORKS:
+        for compiled in (False, True):
+            for inplace in (False, True):
+                mode = ("compiled" if compiled else "eager") + (", in place" if inplace else "")
+                yield name, compiled, inplace, mode
+
+
+def network_rows():
+    """A training step of each network with leaky.torch.LeakyReLU against
+    torch.nn.LeakyReLU, eager and compiled, out of place and in place."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return
+    for name, compiled, inplace, mode in _network_variants():
+        pair = [network(name, impl, inplace, compiled) for impl in ("leaky.torch", "torch")]
+        for model, x in pair:  # compile and warm up outside the timing
+            training_step(model, x)
+        yield (f"{name} training step ({mode}) / torch.nn.LeakyReLU", 1.0,
+               *interleaved(*(lambda m=m, x=x: training_step(m, x) for m, x in pair), rounds=3))
+
+
+def network_memory_rows():
+    """Bytes of distinct storages saved for backward in each network's
+    forward, parameters not counted."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return
+    for name, compiled, inplace, mode in _network_variants():
+        saved = []
+        for impl in ("leaky.torch", "torch"):
+            model, x = network(name, impl, inplace, compiled)
+            training_step(model, x)  # compile outside the count
+            saved.append(saved_bytes_for_backward(lambda: model(x), model.parameters()))
+        yield (f"{name} saved for backward ({mode}) / torch.nn.LeakyReLU",
+               1.05 if inplace else 0.65, *saved)
 
 
 def _measure(source):

@@ -30,7 +30,8 @@ Differences from torch, all on purpose:
 import torch
 
 from . import _contract
-from ._backends import torch as _backend
+from ._backends import torch as _backend  # noqa: F401  (loads the operators)
+from ._backends.torch import _routes
 
 __all__ = ["LeakyReLU", "leaky_relu"]
 
@@ -79,10 +80,9 @@ def _eager(input: torch.Tensor, negative_slope: float, inplace: bool) -> torch.T
     if not isinstance(input, torch.Tensor):  # as F.leaky_relu says it
         raise TypeError(f"leaky_relu(): argument 'input' (position 1) must be "
                         f"torch.Tensor, not {type(input).__module__}.{type(input).__name__}")
-    slope = _contract.validate_slope(negative_slope)
     if inplace:
-        return _backend.forward_inplace(input, slope)
-    return _backend.forward(input, slope)
+        return _routes.forward_inplace(input, negative_slope)
+    return _routes.forward(input, negative_slope)
 
 
 class LeakyReLU(torch.nn.Module):

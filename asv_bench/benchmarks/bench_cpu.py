@@ -10,8 +10,9 @@ limit (one read, one write per element).
 
 import numpy as np
 
-from .common import (DTYPES, IMPLEMENTATIONS, LAYOUTS, SLOPE, SkipNotImplemented,
-                     leaky_relu_mlp, make_input, operations, pick, saved_bytes_for_backward)
+from .common import (DTYPES, IMPLEMENTATIONS, LAYOUTS, NETWORKS, SLOPE, SkipNotImplemented,
+                     leaky_relu_mlp, make_input, network, operations, pick,
+                     saved_bytes_for_backward, training_step)
 
 
 class _Operations:
@@ -333,3 +334,31 @@ class SavedForBackward:
 
     track_bytes_per_element.unit = "bytes"
     track_mlp_step_bytes.unit = "bytes"
+
+
+class NetworkStep:
+    """A training step (forward, backward) of an MLP (4 x Linear 1024,
+    batch 512) and of pytorch/examples' DCGAN discriminator (batch 32,
+    64x64), with leaky.torch.LeakyReLU or torch.nn.LeakyReLU, eager or
+    compiled (inductor), out of place or in place."""
+
+    params = (list(NETWORKS), ["leaky.torch", "torch"],
+              ["eager", "eager, in place", "compiled", "compiled, in place"])
+    param_names = ["network", "implementation", "mode"]
+    timeout = 600
+
+    def setup(self, name, impl, mode):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise SkipNotImplemented("torch is not installed")
+        self.model, self.x = network(name, impl, "in place" in mode, mode.startswith("compiled"))
+        training_step(self.model, self.x)  # compile and warm up outside the timing
+
+    def time_training_step(self, name, impl, mode):
+        training_step(self.model, self.x)
+
+    def track_saved_bytes(self, name, impl, mode):
+        return saved_bytes_for_backward(lambda: self.model(self.x), self.model.parameters())
+
+    track_saved_bytes.unit = "bytes"

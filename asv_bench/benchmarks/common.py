@@ -146,7 +146,9 @@ def saved_bytes_for_backward(run, parameters=()):
             storages[storage.data_ptr()] = storage.nbytes()
         return t
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    # Called where a compiled graph saves its tensors: not to be traced.
+    pack = torch.compiler.disable(pack)
+    with torch.autograd.graph.saved_tensors_hooks(pack, torch.compiler.disable(lambda t: t)):
         out = run()
     del out
     return sum(storages.values())
@@ -161,3 +163,51 @@ def leaky_relu_mlp(layer, width=1024, depth=4, seed=0):
     for _ in range(depth):
         blocks += [torch.nn.Linear(width, width), layer()]
     return torch.nn.Sequential(*blocks)
+
+
+def dcgan_discriminator(layer, seed=0):
+    """pytorch/examples' DCGAN discriminator (ndf 64, 3 channels, 64x64
+    images), with ``layer()`` for each of its four LeakyReLU(0.2)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    ndf = 64
+    return nn.Sequential(
+        nn.Conv2d(3, ndf, 4, 2, 1, bias=False), layer(),
+        nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), layer(),
+        nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), layer(),
+        nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), layer(),
+        nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+
+
+#: The networks measured end to end: name -> (build(layer), input shape, slope).
+NETWORKS = {
+    "MLP": (leaky_relu_mlp, (512, 1024), 0.01),
+    "DCGAN-D": (dcgan_discriminator, (32, 3, 64, 64), 0.2),
+}
+
+
+def network(name, implementation, inplace, compiled):
+    """``(model, input)``: the network with leaky's or torch's LeakyReLU,
+    eager or compiled (inductor)."""
+    import torch
+
+    build, shape, slope = NETWORKS[name]
+    if implementation == "leaky.torch":
+        import leaky.torch
+        cls = leaky.torch.LeakyReLU
+    else:
+        cls = torch.nn.LeakyReLU
+    model = build(lambda: cls(slope, inplace=inplace))
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
+    if compiled:
+        model = torch.compile(model, backend="inductor")
+    return model, x
+
+
+def training_step(model, x):
+    """Forward, backward, and the parameters' gradients dropped again."""
+    model(x).sum().backward()
+    for p in model.parameters():
+        p.grad = None

@@ -140,6 +140,13 @@ def _python(reason):
     return Library("Python", _python_ops, f"Python ({reason})")
 
 
+def _first_error(message):
+    """The compiler's first error line, else the message's last line."""
+    lines = message.strip().splitlines() or [""]
+    errors = [line for line in lines if "error:" in line]
+    return (errors or lines[-1:])[0].strip()[:300]
+
+
 def load():
     """The operator library this process uses, registered (once)."""
     choice = os.environ.get(ENV_VARIABLE, "auto").strip().lower() or "auto"
@@ -157,8 +164,7 @@ def load():
     except Exception as exc:  # a failed build: say why, then fall back
         if choice == "cpp":
             raise
-        reason = f"the C++ build failed: {type(exc).__name__}: " + \
-            (str(exc).strip().splitlines() or [""])[-1][:300]
+        reason = f"the C++ build failed: {type(exc).__name__}: {_first_error(str(exc))}"
     warnings.warn(f"leaky.torch uses its Python operators, which are correct but slower: "
                   f"{reason}", PythonOperatorsWarning, stacklevel=3)
     return _python(reason)

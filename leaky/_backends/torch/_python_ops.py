@@ -8,6 +8,8 @@ It has the C++ module's interface too (:func:`register`, and the
 autograd: anything else goes through the dispatcher).
 """
 
+import math
+
 import torch
 
 from . import _aten
@@ -15,6 +17,7 @@ from . import _tensor_kernels as _tk
 
 __all__ = ["direct_backward", "direct_forward", "direct_forward_with_mask", "register"]
 
+_FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 _FLOAT_DTYPES = frozenset((torch.float16, torch.bfloat16, torch.float32, torch.float64))
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
 _dispatch_modes_active = torch._C._len_torch_dispatch_stack
@@ -87,9 +90,10 @@ def _gradient(ctx, grad, *unused):
 
 # ------------------------------------------------------------ direct calls --
 
-def _plain(x):
-    """A dense CPU float tensor in plain eager mode that needs no autograd."""
-    return (type(x) in _PLAIN_TYPES and x.dtype in _FLOAT_DTYPES and x.is_cpu
+def _plain(x, slope):
+    """A dense CPU float tensor in plain eager mode that needs no autograd,
+    and a slope that fits every compute dtype."""
+    return (math.isfinite(slope) and abs(slope) <= _FLOAT32_MAX and type(x) in _PLAIN_TYPES and x.dtype in _FLOAT_DTYPES and x.is_cpu
             and x.layout is torch.strided and not x.is_nested and not x.is_neg()
             and not (x.requires_grad and torch.is_grad_enabled())
             and not torch.jit.is_tracing() and not _dispatch_modes_active()
@@ -99,7 +103,7 @@ def _plain(x):
 
 def direct_forward(x, slope, inplace):
     """The kernels without the dispatcher, for a plain call; else None."""
-    if not _plain(x):
+    if not _plain(x, slope):
         return None
     if inplace:
         _tk.inplace(x, slope)
@@ -109,12 +113,12 @@ def direct_forward(x, slope, inplace):
 
 
 def direct_forward_with_mask(x, slope, packed):
-    if not _plain(x):
+    if not _plain(x, slope):
         return None
     return (_tk.forward_packed if packed else _tk.forward_with_mask)(x, slope)
 
 
 def direct_backward(grad, mask, slope):
-    if not (_plain(grad) and type(mask) in _PLAIN_TYPES and mask.is_cpu):
+    if not (_plain(grad, slope) and type(mask) in _PLAIN_TYPES and mask.is_cpu):
         return None
     return _tk.backward(grad, mask, slope)

@@ -31,6 +31,7 @@ both understand.
 
 import torch
 
+from ... import _contract
 from . import _aten
 from . import _functions
 from . import _tensor_kernels as _tk
@@ -79,11 +80,12 @@ def _check(x, what="x"):
 
 def forward(x, slope):
     """``x if x > 0 else slope * x``, under autograd as it records."""
-    if not torch.compiler.is_compiling():
+    if type(slope) is float and not torch.compiler.is_compiling():
         y = _direct.direct_forward(x, slope, False)
         if y is not None:
             return y
     _check(x)
+    slope = _contract.validate_slope(slope)
     _tk.result_dtype(x, slope)
     how = mode(x)
     if how == DISPATCHER:
@@ -95,11 +97,12 @@ def forward(x, slope):
 
 def forward_inplace(x, slope):
     """Leaky ReLU written into ``x``; returns ``x``."""
-    if not torch.compiler.is_compiling():
+    if type(slope) is float and not torch.compiler.is_compiling():
         y = _direct.direct_forward(x, slope, True)
         if y is not None:
             return y
     _check(x)
+    slope = _contract.validate_slope(slope)
     dtype = _tk.result_dtype(x, slope)
     if dtype != x.dtype:
         raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}: "
@@ -113,11 +116,12 @@ def forward_inplace(x, slope):
 
 def forward_with_mask(x, slope, packed):
     """``(y, x > 0)``, the mask packed to bits or bool."""
-    if not torch.compiler.is_compiling():
+    if type(slope) is float and not torch.compiler.is_compiling():
         pair = _direct.direct_forward_with_mask(x, slope, packed)
         if pair is not None:
             return pair
     _check(x)
+    slope = _contract.validate_slope(slope)
     _tk.result_dtype(x, slope)
     how = mode(x)
     if how == DISPATCHER:
@@ -131,12 +135,13 @@ def forward_with_mask(x, slope, packed):
 
 def backward(grad, mask, slope):
     """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
-    if not torch.compiler.is_compiling():
+    if type(slope) is float and not torch.compiler.is_compiling():
         grad_input = _direct.direct_backward(grad, mask, slope)
         if grad_input is not None:
             return grad_input
     _check(grad, "grad_output")
     _check(mask, "mask")
+    slope = _contract.validate_slope(slope)
     _tk.result_dtype(grad, slope, "grad_output")
     how = mode(grad, mask)
     if how == DISPATCHER:

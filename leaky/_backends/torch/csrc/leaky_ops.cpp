@@ -34,6 +34,8 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
+#include <sys/mman.h>
 
 #include "leaky_kernel_table.h"
 
@@ -126,6 +128,31 @@ Tensor values(const Tensor& x, const char* what, double slope) {
   return v.is_neg() ? v.resolve_neg() : v;
 }
 
+// ------------------------------------------------------------- outputs --
+// Large outputs are allocated as NumPy allocates large arrays: aligned to a
+// huge page and madvise(MADV_HUGEPAGE)d, so filling them takes a few page
+// faults instead of one per 4 KiB (with transparent huge pages in "madvise"
+// mode, the common default, torch's own allocator gets small pages).
+constexpr size_t kHugePage = size_t(1) << 21;
+constexpr size_t kHugeFrom = size_t(1) << 22;  // NumPy's threshold
+
+Tensor new_output(const Tensor& like, at::ScalarType dtype) {
+  size_t nbytes = size_t(like.numel()) * c10::elementSize(dtype);
+  if (nbytes < kHugeFrom || !like.is_cpu() || !like.is_non_overlapping_and_dense())
+    return at::empty_like(like, like.options().dtype(dtype));
+  size_t rounded = (nbytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* data = nullptr;
+  if (posix_memalign(&data, kHugePage, rounded) != 0)
+    return at::empty_like(like, like.options().dtype(dtype));
+#ifdef MADV_HUGEPAGE
+  madvise(data, rounded, MADV_HUGEPAGE);
+#endif
+  return at::from_blob(data, like.sizes(), like.strides(), [](void* p) { free(p); },
+                       like.options().dtype(dtype));
+}
+
+Tensor new_output(const Tensor& like) { return new_output(like, like.scalar_type()); }
+
 // A tensor holding t's values as one flat range (its own layout if dense).
 Tensor flat(const Tensor& t) {
   return t.is_non_overlapping_and_dense() ? t : t.contiguous();
@@ -133,15 +160,15 @@ Tensor flat(const Tensor& t) {
 
 Tensor forward_cpu(const Tensor& x_in, double slope) {
   Tensor x = flat(values(x_in, "x", slope));
-  Tensor y = at::empty_like(x);
+  Tensor y = new_output(x);
   run(LEAKY_OP_FORWARD, x.scalar_type(), {x.data_ptr(), y.data_ptr()}, x.numel(), slope);
   return y;
 }
 
 std::tuple<Tensor, Tensor> forward_with_mask_cpu(const Tensor& x_in, double slope) {
   Tensor x = flat(values(x_in, "x", slope));
-  Tensor y = at::empty_like(x);
-  Tensor mask = at::empty_like(x, x.options().dtype(at::kBool));
+  Tensor y = new_output(x);
+  Tensor mask = new_output(x, at::kBool);
   run(LEAKY_OP_FORWARD_MASK, x.scalar_type(), {x.data_ptr(), y.data_ptr(), mask.data_ptr()},
       x.numel(), slope);
   return {y, mask};
@@ -151,12 +178,12 @@ std::tuple<Tensor, Tensor> forward_with_mask_cpu(const Tensor& x_in, double slop
 std::tuple<Tensor, Tensor> forward_packed_cpu(const Tensor& x_in, double slope) {
   Tensor v = values(x_in, "x", slope);
   Tensor x = v.contiguous();
-  Tensor y = at::empty_like(x);
+  Tensor y = new_output(x);
   Tensor bits = at::empty({packed_size(x.numel())}, x.options().dtype(at::kByte));
   run(LEAKY_OP_FORWARD_BITS, x.scalar_type(), {x.data_ptr(), y.data_ptr(), bits.data_ptr()},
       x.numel(), slope);
   if (!v.is_contiguous() && v.is_non_overlapping_and_dense()) {
-    Tensor laid_out = at::empty_like(v);
+    Tensor laid_out = new_output(v);
     laid_out.copy_(y);
     y = laid_out;
   }
@@ -171,11 +198,11 @@ Tensor backward_cpu(const Tensor& grad_in, const Tensor& mask, double slope) {
                       " elements, so it must have ceil(", n, " / 8) = ", packed_size(n),
                       " bytes, got ", mask.numel(), " (shape ", mask.sizes(), ")");
     Tensor gc = g.contiguous(), bits = mask.contiguous();
-    Tensor out = at::empty_like(gc);
+    Tensor out = new_output(gc);
     run(LEAKY_OP_BACKWARD_BITS, gc.scalar_type(), {gc.data_ptr(), bits.data_ptr(), out.data_ptr()},
         n, slope);
     if (!g.is_contiguous() && g.is_non_overlapping_and_dense()) {
-      Tensor laid_out = at::empty_like(g);
+      Tensor laid_out = new_output(g);
       laid_out.copy_(out);
       out = laid_out;
     }
@@ -189,10 +216,10 @@ Tensor backward_cpu(const Tensor& grad_in, const Tensor& mask, double slope) {
   g = flat(g);
   Tensor m = mask;
   if (m.strides() != g.strides() || !m.is_non_overlapping_and_dense()) {
-    m = at::empty_like(g, g.options().dtype(at::kBool));
+    m = new_output(g, at::kBool);
     m.copy_(mask);
   }
-  Tensor out = at::empty_like(g);
+  Tensor out = new_output(g);
   run(LEAKY_OP_BACKWARD, g.scalar_type(), {g.data_ptr(), m.data_ptr(), out.data_ptr()}, n, slope);
   return out;
 }
@@ -344,30 +371,29 @@ void forward_tangent(const Tensor& x, const Tensor& y, const Tensor& mask, doubl
   }
 }
 
-std::tuple<Tensor, Tensor> packed_autograd(const Tensor& x, double slope) {
-  Tensor y, bits;
+// y and mask from `compute` (run below autograd), recorded for autograd.
+template <typename Compute>
+Pair recorded(const Tensor& x, double slope, Compute compute) {
+  Tensor y, mask;
   {
     at::AutoDispatchBelowADInplaceOrView below;
-    std::tie(y, bits) = ops().packed.call(x, slope);
+    std::tie(y, mask) = compute();
   }
-  if (torch::autograd::compute_requires_grad(x)) record(x, y, bits, slope);
-  forward_tangent(x, y, bits, slope);
-  return {y, bits};
+  if (torch::autograd::compute_requires_grad(x)) record(x, y, mask, slope);
+  forward_tangent(x, y, mask, slope);
+  return {y, mask};
+}
+
+Pair packed_autograd(const Tensor& x, double slope) {
+  return recorded(x, slope, [&] { return ops().packed.call(x, slope); });
 }
 
 Tensor leaky_relu_autograd(const Tensor& x, double slope) {
   return std::get<0>(packed_autograd(x, slope));
 }
 
-std::tuple<Tensor, Tensor> with_mask_autograd(const Tensor& x, double slope) {
-  Tensor y, mask;
-  {
-    at::AutoDispatchBelowADInplaceOrView below;
-    std::tie(y, mask) = ops().with_mask.call(x, slope);
-  }
-  if (torch::autograd::compute_requires_grad(x)) record(x, y, mask, slope);
-  forward_tangent(x, y, mask, slope);
-  return {y, mask};
+Pair with_mask_autograd(const Tensor& x, double slope) {
+  return recorded(x, slope, [&] { return ops().with_mask.call(x, slope); });
 }
 
 Tensor backward_autograd(const Tensor& grad, const Tensor& mask, double slope) {
@@ -439,16 +465,17 @@ py::object direct_forward(py::handle obj, double slope, bool inplace) {
     inplace_autograd(x, slope);
     return py::reinterpret_borrow<py::object>(obj);
   }
-  if (torch::autograd::compute_requires_grad(x)) return py::cast(leaky_relu_autograd(x, slope));
+  if (torch::autograd::compute_requires_grad(x))  // the CPU kernel, not the dispatcher
+    return py::cast(std::get<0>(recorded(x, slope, [&] { return forward_packed_cpu(x, slope); })));
   return py::cast(forward_cpu(x, slope));
 }
 
 py::object direct_forward_with_mask(py::handle obj, double slope, bool packed) {
   if (!is_plain(obj, slope)) return py::none();
   const Tensor& x = THPVariable_Unpack(obj.ptr());
-  if (torch::autograd::compute_requires_grad(x))
-    return py::cast(packed ? packed_autograd(x, slope) : with_mask_autograd(x, slope));
-  return py::cast(packed ? forward_packed_cpu(x, slope) : forward_with_mask_cpu(x, slope));
+  auto compute = [&] { return packed ? forward_packed_cpu(x, slope) : forward_with_mask_cpu(x, slope); };
+  if (torch::autograd::compute_requires_grad(x)) return py::cast(recorded(x, slope, compute));
+  return py::cast(compute());
 }
 
 py::object direct_backward(py::handle grad_obj, py::handle mask_obj, double slope) {
