@@ -78,15 +78,27 @@ def _check(x, what="x"):
                         "dequantize it first")
 
 
+def _try_direct(slope):
+    """Whether to try the direct binding first: a float slope (the binding
+    takes no other), and not while Dynamo traces (it cannot see into it)."""
+    return type(slope) is float and not torch.compiler.is_compiling()
+
+
+def _validated(x, slope, what="x"):
+    """The contract, for a call the direct binding did not take: the
+    checked slope and the result dtype."""
+    _check(x, what)
+    slope = _contract.validate_slope(slope)
+    return slope, _tk.result_dtype(x, slope, what)
+
+
 def forward(x, slope):
     """``x if x > 0 else slope * x``, under autograd as it records."""
-    if type(slope) is float and not torch.compiler.is_compiling():
+    if _try_direct(slope):
         y = _direct.direct_forward(x, slope, False)
         if y is not None:
             return y
-    _check(x)
-    slope = _contract.validate_slope(slope)
-    _tk.result_dtype(x, slope)
+    slope, _ = _validated(x, slope)
     how = mode(x)
     if how == DISPATCHER:
         return torch.ops.leaky.leaky_relu(x, slope)
@@ -97,13 +109,11 @@ def forward(x, slope):
 
 def forward_inplace(x, slope):
     """Leaky ReLU written into ``x``; returns ``x``."""
-    if type(slope) is float and not torch.compiler.is_compiling():
+    if _try_direct(slope):
         y = _direct.direct_forward(x, slope, True)
         if y is not None:
             return y
-    _check(x)
-    slope = _contract.validate_slope(slope)
-    dtype = _tk.result_dtype(x, slope)
+    slope, dtype = _validated(x, slope)
     if dtype != x.dtype:
         raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}: "
                         f"the result is {dtype}")
@@ -116,13 +126,11 @@ def forward_inplace(x, slope):
 
 def forward_with_mask(x, slope, packed):
     """``(y, x > 0)``, the mask packed to bits or bool."""
-    if type(slope) is float and not torch.compiler.is_compiling():
+    if _try_direct(slope):
         pair = _direct.direct_forward_with_mask(x, slope, packed)
         if pair is not None:
             return pair
-    _check(x)
-    slope = _contract.validate_slope(slope)
-    _tk.result_dtype(x, slope)
+    slope, _ = _validated(x, slope)
     how = mode(x)
     if how == DISPATCHER:
         op = torch.ops.leaky.leaky_relu_packed if packed else torch.ops.leaky.leaky_relu_with_mask
@@ -135,14 +143,12 @@ def forward_with_mask(x, slope, packed):
 
 def backward(grad, mask, slope):
     """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
-    if type(slope) is float and not torch.compiler.is_compiling():
+    if _try_direct(slope):
         grad_input = _direct.direct_backward(grad, mask, slope)
         if grad_input is not None:
             return grad_input
-    _check(grad, "grad_output")
     _check(mask, "mask")
-    slope = _contract.validate_slope(slope)
-    _tk.result_dtype(grad, slope, "grad_output")
+    slope, _ = _validated(grad, slope, "grad_output")
     how = mode(grad, mask)
     if how == DISPATCHER:
         return torch.ops.leaky.leaky_relu_backward(grad, mask, slope)
