@@ -15,8 +15,6 @@ from . import _tensor_kernels as _tk
 
 __all__ = ["register"]
 
-_OPS = ("leaky_relu", "leaky_relu_with_mask", "leaky_relu_packed", "leaky_relu_backward",
-        "leaky_relu_")
 _registered = False
 
 
