@@ -350,3 +350,24 @@ def test_main_job_reports_the_operator_library():
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"torch operators: {torch_backend.LIBRARY.how}" in done.stdout
+
+
+def test_a_build_in_progress_is_not_imported(tmp_path):
+    """Another process still building (torch's builder holds ``lock``): the
+    half-written library is not imported; this process builds (here: cannot,
+    no compiler) instead."""
+    from leaky._backends.torch import _loader
+    source, include = _loader._sources()
+    key = _loader._build_key(source, include)
+    folder = tmp_path / f"torch-{torch.__version__}" / key
+    folder.mkdir(parents=True)
+    (folder / "lock").touch()
+    (folder / f"leaky_torch_ops_{key}.so").write_bytes(b"half written")
+    code = ("from leaky._backends import torch as backend\n"
+            "print(backend.LIBRARY.how)\n")
+    env = dict(os.environ, LEAKY_CACHE_DIR=str(tmp_path), CXX="/nonexistent/c++",
+               LEAKY_TORCH_OPS="auto")
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().startswith("Python (no C++ compiler"), done.stdout

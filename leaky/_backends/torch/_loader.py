@@ -92,7 +92,11 @@ def _missing_tool():
 
 
 def _import_built(name, folder):
-    """The built library from the cache, or None if it is not there."""
+    """The built library from the cache, or None if it is not there, or
+    another process is still building it (torch's builder holds a ``lock``
+    file in the folder meanwhile; :func:`_build` waits for it)."""
+    if (folder / "lock").exists():
+        return None
     path = folder / f"{name}{importlib.machinery.EXTENSION_SUFFIXES[-1]}"
     if not path.is_file():
         path = folder / f"{name}.so"  # what torch.utils.cpp_extension writes
