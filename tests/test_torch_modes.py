@@ -371,3 +371,30 @@ def test_a_build_in_progress_is_not_imported(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().startswith("Python (no C++ compiler"), done.stdout
+
+
+INPUT_DTYPES = [torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64,
+                torch.float16, torch.bfloat16, torch.float32, torch.float64,
+                torch.complex64]
+
+
+@pytest.mark.parametrize("dtype", INPUT_DTYPES, ids=str)
+@pytest.mark.parametrize("slope", [0.5, 1e39, float("nan"), float("inf")])
+def test_operators_follow_the_contracts_dtype_and_slope_rules(dtype, slope):
+    """The operators (C++ or Python) give the dtype ``_contract`` gives, and
+    refuse what it refuses with the same kind of error."""
+    from leaky._backends.torch import _tensor_kernels
+    x = torch.tensor([1, 0, 1], dtype=torch.float32).to(dtype)
+    try:
+        want = _tensor_kernels.result_dtype(x, leaky._contract.validate_slope(slope))
+    except (TypeError, ValueError) as exc:
+        with pytest.raises(type(exc)):
+            torch.ops.leaky.leaky_relu(x, slope)
+        with pytest.raises(type(exc)):
+            torch.ops.leaky.leaky_relu_packed(x, slope)
+        return
+    assert torch.ops.leaky.leaky_relu(x, slope).dtype == want
+    assert torch.ops.leaky.leaky_relu_with_mask(x, slope)[0].dtype == want
+    if want != dtype:
+        with pytest.raises(TypeError, match="in place needs a floating tensor"):
+            torch.ops.leaky.leaky_relu_(x.clone(), slope)

@@ -50,9 +50,6 @@ def register():
 
     @torch.library.custom_op("leaky::leaky_relu_", mutates_args=("x",))
     def leaky_relu_(x: torch.Tensor, negative_slope: float) -> None:
-        _tk.result_dtype(x, negative_slope)
-        if not x.dtype.is_floating_point:
-            raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}")
         _tk.inplace(x, negative_slope)
 
     leaky_relu.register_autograd(_gradient, setup_context=_save_bits_of_input)

@@ -106,10 +106,6 @@ _VMAP_RULES = {"leaky_relu": _vmap_forward, "leaky_relu_with_mask": _vmap_forwar
 
 # ------------------------------------------------------------------- CUDA --
 
-def _cuda_inplace(x, negative_slope):
-    _tk.inplace(x, negative_slope)
-
-
 _CUDA_KERNELS = {"leaky_relu": _tk.forward, "leaky_relu_with_mask": _tk.forward_with_mask,
                  "leaky_relu_packed": _tk.forward_packed, "leaky_relu_backward": _tk.backward,
-                 "leaky_relu_": _cuda_inplace}
+                 "leaky_relu_": _tk.inplace}

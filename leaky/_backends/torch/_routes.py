@@ -113,10 +113,8 @@ def forward_inplace(x, slope):
         y = _direct.direct_forward(x, slope, True)
         if y is not None:
             return y
-    slope, dtype = _validated(x, slope)
-    if dtype != x.dtype:
-        raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}: "
-                        f"the result is {dtype}")
+    slope, _ = _validated(x, slope)
+    _tk.check_inplace(x, slope)
     native = _native_autograd or not (torch.is_grad_enabled() and x.requires_grad)
     if mode(x) == DISPATCHER and native and not x.is_neg():
         torch.ops.leaky.leaky_relu_(x, slope)

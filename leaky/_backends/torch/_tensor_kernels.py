@@ -19,8 +19,8 @@ from ... import ufuncs
 from ..._cpu import kernels as _kernels
 from . import _aten
 
-__all__ = ["backward", "forward", "forward_packed", "forward_with_mask", "inplace",
-           "result_dtype"]
+__all__ = ["backward", "check_inplace", "forward", "forward_packed", "forward_with_mask",
+           "inplace", "result_dtype"]
 
 _NUMPY_DTYPES = {torch.float16: np.float16, torch.float32: np.float32,
                  torch.float64: np.float64, torch.bool: np.bool_, torch.uint8: np.uint8}
@@ -29,7 +29,10 @@ _FLOAT_DTYPES = frozenset((torch.float16, torch.float32, torch.float64))
 
 def result_dtype(t, slope=0.0, what="x"):
     """Floats keep their dtype; bool and integers promote as ``torch.sin``
-    does (to torch's default float).  Checks the slope fits it."""
+    does (to torch's default float).  Checks the slope first (finite, as
+    every public function does), then that it fits the result's precision:
+    operators called directly get the same errors as the public API."""
+    slope = _contract.validate_slope(slope)
     default = _contract.dtype_name(torch.get_default_dtype())
     return getattr(torch, _contract.checked_result_name(t.dtype, slope, what, default))
 
@@ -181,8 +184,17 @@ def backward(grad, mask, slope):
     return torch.ops.aten.leaky_relu_backward(grad, mask.to(grad.dtype), slope, False)
 
 
+def check_inplace(x, slope):
+    """In place needs ``x`` to hold its own result: a floating tensor."""
+    dtype = result_dtype(x, slope)
+    if dtype != x.dtype:
+        raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}: "
+                        f"the result is {dtype}")
+
+
 def inplace(x, slope):
     """Leaky ReLU written into ``x`` (no autograd, no version bump here)."""
+    check_inplace(x, slope)
     if x.is_cpu and x.dtype in _FLOAT_DTYPES and not x.is_neg() \
             and not torch._C._is_cow_tensor(x):
         view = _numpy_view(x)

@@ -90,7 +90,7 @@ void run(int op, at::ScalarType dtype, std::initializer_list<void*> operands, in
 
 // ----------------------------------------------------------- the contract --
 // The two rules of leaky/_contract.py that an operator needs before it
-// allocates (tests/test_torch_cpp.py checks they agree with it).
+// allocates (tests/test_torch_modes.py checks they agree with it).
 
 at::ScalarType result_dtype(const Tensor& x, const char* what) {
   TORCH_CHECK_TYPE(!x.is_nested(), "leaky_relu got a nested tensor as ", what,
@@ -109,8 +109,12 @@ at::ScalarType result_dtype(const Tensor& x, const char* what) {
                        : ": expected a real floating, integer or bool tensor");
 }
 
-void check_slope(double slope, at::ScalarType dtype) {
+void check_finite(double slope) {
   TORCH_CHECK_VALUE(std::isfinite(slope), "negative_slope must be finite, got ", slope);
+}
+
+// After result_dtype (and check_finite before it, as _contract orders them).
+void check_slope(double slope, at::ScalarType dtype) {
   TORCH_CHECK_VALUE(dtype == at::kDouble || std::fabs(slope) <= FLT_MAX,
                     "negative_slope=", slope, " overflows float32, the precision a ",
                     dtype, " input is computed in");
@@ -122,6 +126,7 @@ int64_t packed_size(int64_t n) { return (n + 7) / 8; }
 
 // x's values in a kernel dtype, readable through data_ptr (no negative bit).
 Tensor values(const Tensor& x, const char* what, double slope) {
+  check_finite(slope);
   auto dtype = result_dtype(x, what);
   check_slope(slope, dtype);
   Tensor v = x.scalar_type() == dtype ? x : x.to(dtype);
@@ -225,6 +230,7 @@ Tensor backward_cpu(const Tensor& grad_in, const Tensor& mask, double slope) {
 }
 
 void check_inplace_dtype(const Tensor& x, double slope) {
+  check_finite(slope);
   auto dtype = result_dtype(x, "x");
   TORCH_CHECK_TYPE(dtype == x.scalar_type(), "leaky_relu in place needs a floating tensor, "
                    "got ", x.scalar_type(), ": the result is ", dtype);
