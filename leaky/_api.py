@@ -1,25 +1,78 @@
-"""The public functions: validate the slope, route, call the backend."""
+"""The public functions: the kernels' fast paths, then validate, route and
+call the backend.
+
+Each fast path is tried here, once, for a plain NumPy call (an ndarray, a
+float slope, no ufunc keywords); the kernels return None for anything that
+is not plain, and the call goes the general way.  A backend never tries
+them again.
+"""
 
 import numpy as np
 
+from . import _backends
 from . import _contract
-from . import _dispatch
-from . import _numpy_backend
+from . import _packing
 from ._cpu import kernels as _kernels
-from ._contract import DEFAULT_SLOPE, ufunc_keywords as _ufunc_keywords
+from ._contract import DEFAULT_SLOPE
 
 __all__ = ["leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward"]
 
 
-def _backend(x, keywords, slope, backend=None):
-    """The backend for ``x``; only NumPy's takes NumPy's ufunc keywords, and
-    only a backend that says so takes a traced slope."""
-    backend = _dispatch.backend_for(x) if backend is None else backend
-    if keywords and backend is not _numpy_backend:
-        _contract.refuse_ufunc_keywords(keywords, x)
-    if type(slope) is not float and not getattr(backend, "TAKES_TRACED_SLOPE", False):
-        raise TypeError(f"negative_slope is a traced JAX value, but x is "
-                        f"{_contract.describe_array(x)}: a traced slope needs x from JAX too")
+_NO_KEYWORDS = {}
+
+
+def _ufunc_keywords(where, casting, order, dtype, subok):
+    """The NumPy ufunc keywords a call sets to other than NumPy's defaults.
+
+    Returns an empty dict (shared: never modify it) in the common case."""
+    if (where is True and dtype is None and subok is True
+            and casting == "same_kind" and order == "K"):
+        return _NO_KEYWORDS
+    keywords = {}
+    if where is not True:
+        keywords["where"] = where
+    if casting != "same_kind":
+        keywords["casting"] = casting
+    if order != "K":
+        keywords["order"] = order
+    if dtype is not None:
+        keywords["dtype"] = dtype
+    if subok is not True:
+        keywords["subok"] = subok
+    return keywords
+
+
+def _refuse_ufunc_keywords(keywords, array):
+    """NumPy's ufunc keywords mean nothing to other array libraries."""
+    if keywords:
+        names = ", ".join(f"{key}=" for key in keywords)
+        library = _contract.library_name(array)
+        raise TypeError(
+            f"{names} only apply to NumPy arrays and objects that implement "
+            f"__array_ufunc__, not to {library} arrays ({type(array).__name__})")
+
+
+
+
+def _backend(x, keywords, slope, out=None, backend=None):
+    """The backend for ``x``, after refusing what its capabilities lack:
+    NumPy's ufunc keywords, ``out=``, a traced slope."""
+    backend = _backends.backend_for(x) if backend is None else backend
+    capabilities = backend.CAPABILITIES
+    if keywords and not capabilities.ufunc_keywords:
+        _refuse_ufunc_keywords(keywords, x)
+    if out is not None and not capabilities.out:
+        _backends.refuse(capabilities, "out")
+    if type(slope) is not float and not capabilities.traced_slope:
+        _backends.refuse(capabilities, "traced_slope", _contract.describe_array(x))
+    return backend
+
+
+def _packing_backend(x, keywords, slope, out=None, backend=None):
+    """:func:`_backend` for a call with packed bits, which it must support."""
+    backend = _backend(x, keywords, slope, out, backend)
+    if not backend.CAPABILITIES.packed:
+        _backends.refuse(backend.CAPABILITIES, "packed")
     return backend
 
 
@@ -103,7 +156,7 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
         if y is not None:
             return y
     slope = _contract.validate_slope(negative_slope, allow_traced=True)
-    return _backend(x, keywords, slope).forward(x, slope, out, **keywords)
+    return _backend(x, keywords, slope, out).forward(x, slope, out, **keywords)
 
 
 def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, packed=False,
@@ -178,7 +231,7 @@ def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, packed
         if pair is not None:
             return pair
     slope = _contract.validate_slope(negative_slope, allow_traced=True)
-    return _backend(x, keywords, slope).forward_with_mask(x, slope, out, **keywords)
+    return _backend(x, keywords, slope, out).forward_with_mask(x, slope, out, **keywords)
 
 
 def _forward_packed(x, negative_slope, out, packed, keywords):
@@ -198,7 +251,7 @@ def _forward_packed(x, negative_slope, out, packed, keywords):
         if pair is not None:  # None: not a plain case
             return pair
     slope = _contract.validate_slope(negative_slope, allow_traced=True)
-    return _backend(x, keywords, slope).forward_packed(x, slope, out)
+    return _packing_backend(x, keywords, slope, out).forward_packed(x, slope, out)
 
 
 def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, out=None,
@@ -258,14 +311,16 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
     array([0.1, 0.1, 1. ])
     """
     keywords = _ufunc_keywords(where, casting, order, dtype, subok)
-    if type(grad_output) is np.ndarray and type(negative_slope) is float and out is None \
-            and not keywords:
-        grad_in = _kernels.backward_fast(grad_output, mask, negative_slope)
+    if type(grad_output) is np.ndarray and type(negative_slope) is float and not keywords:
+        grad_in = None
+        if out is None:
+            grad_in = _kernels.backward_fast(grad_output, mask, negative_slope)
         if grad_in is None and type(mask) is np.ndarray:  # packed bits?
-            grad_in = _kernels.backward_bits_fast(grad_output, mask, negative_slope, None)
+            grad_in = _kernels.backward_bits_fast(grad_output, mask, negative_slope, out)
         if grad_in is not None:  # None: not a plain case
             return grad_in
     slope = _contract.validate_slope(negative_slope, allow_traced=True)
-    backend = _backend(grad_output, keywords, slope,
-                       _dispatch.backend_for_pair(grad_output, mask))
+    backend = _backends.backend_for_pair(grad_output, mask)
+    choose = _packing_backend if _packing.is_packed(mask) else _backend
+    backend = choose(grad_output, keywords, slope, out, backend)
     return backend.backward(grad_output, mask, slope, out, **keywords)

@@ -14,6 +14,7 @@ import timeit
 import numpy as np
 
 from . import _api
+from . import _contract
 from ._selfcheck import SLOPES, checked_inputs, reference_backward, reference_forward
 
 __all__ = ["gpu_status", "gpu_benchmark", "run_gpu_selfcheck"]
@@ -106,8 +107,7 @@ def _torch_converters(torch):
 
     def to_host(t):
         if t.dtype is torch.bfloat16:
-            import ml_dtypes
-            return t.cpu().view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+            return t.cpu().view(torch.int16).numpy().view(_contract.numpy_bfloat16())
         return t.cpu().numpy()
     return to_device, to_host
 

@@ -1,25 +1,20 @@
 """A stateful layer: forward keeps the mask packed, one bit per element."""
 
 import math
-import sys
 
 import numpy as np
 
 from . import _api
+from . import _backends
+from . import _checks
 from . import _contract
-from . import _dispatch
+
+__all__ = ["LeakyReLU"]
 
 
 def _shape(array):
     shape = getattr(array, "shape", None)
     return tuple(np.shape(array) if shape is None else shape)
-
-
-def _dask_backend_or_none():
-    """leaky's Dask backend if it has been imported (Dask cannot pack)."""
-    return sys.modules.get("leaky._dask_backend")
-
-__all__ = ["LeakyReLU"]
 
 
 class LeakyReLU:
@@ -86,7 +81,7 @@ class LeakyReLU:
         >>> leaky.LeakyReLU(0.5)(np.array([-2.0, 2.0]))
         array([-1.,  2.])
         """
-        packed = self.packed and _dispatch.backend_for(x) is not _dask_backend_or_none()
+        packed = self.packed and _backends.backend_for(x).CAPABILITIES.packed
         y, self._mask = _api.leaky_relu_with_mask(x, self._negative_slope, packed=packed)
         self._shape = _shape(y)
         return y
@@ -116,7 +111,7 @@ class LeakyReLU:
         """
         if self._mask is None:
             raise RuntimeError("LeakyReLU.backward called before any forward pass")
-        _contract.check_same_shape(_shape(grad_output), self._shape, "grad_output",
+        _checks.check_same_shape(_shape(grad_output), self._shape, "grad_output",
                                    "the last forward's input")
         return _api.leaky_relu_backward(grad_output, self._mask, self._negative_slope)
 

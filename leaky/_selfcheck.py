@@ -16,13 +16,13 @@ __all__ = ["SLOPES", "checked_dtypes", "checked_inputs", "reference_forward", "r
 SLOPES = (0.01, 0.0, -0.5, 1.5, 1.0 / 3.0)
 
 
+_KERNEL_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
 def checked_dtypes():
     """float16/32/64, and bfloat16 when ml_dtypes is there."""
-    try:
-        import ml_dtypes
-    except ImportError:
-        return _contract.KERNEL_DTYPES
-    return _contract.KERNEL_DTYPES + (np.dtype(ml_dtypes.bfloat16),)
+    bfloat16 = _contract.numpy_bfloat16()
+    return _KERNEL_DTYPES if bfloat16 is None else _KERNEL_DTYPES + (bfloat16,)
 
 
 def _finfo(dtype):

@@ -36,6 +36,9 @@ functions :func:`leaky.leaky_relu` and friends call them after the
 contract's checks: one finite slope, and a mask of the gradient's shape.
 """
 
+import numpy as np
+
+from . import _checks
 from . import _contract
 from ._cpu import kernels as _kernels
 
@@ -58,14 +61,76 @@ _DOCS = {
 }
 
 
+# ------------------------------------------------------- type resolution --
+# NumPy's type resolution picks the loop; these refuse what the contract
+# does not take, before it does.
+
+def _check_slope_dtype(dtype):
+    """A slope operand of a ufunc: a real number's dtype, never bool."""
+    name = _contract.dtype_name(dtype)
+    if name == "bool":
+        raise TypeError("negative_slope must be a real number (int or float), "
+                        "got an operand of dtype bool")
+    _contract.result_dtype_name(name, "negative_slope")  # raises for the rest
+
+
+# The operands of leaky's ufuncs (leaky.ufuncs), by ufunc name, in order.
+_UFUNC_INPUTS = {
+    "leaky_relu": ("x", "negative_slope"),
+    "leaky_relu_with_mask": ("x", "negative_slope"),
+    "leaky_relu_backward": ("grad_output", "mask", "negative_slope"),
+}
+
+
+def _check_dtypes(ufunc, dtypes, type_tup=None):
+    """Refuse input dtypes of a leaky ufunc that the contract does not take.
+
+    NumPy's type resolution would otherwise cast such a dtype into a loop
+    whenever the cast counts as safe (float8 into the float16 loop, say).
+    Called by the ufuncs' type resolver, before anything is written.
+
+    Raises
+    ------
+    TypeError
+        Naming the operand and its dtype.
+    """
+    for role, dtype in zip(_UFUNC_INPUTS[ufunc.__name__], dtypes):
+        if role == "mask":
+            _checks.check_mask_dtype(dtype)
+        elif role == "negative_slope":
+            _check_slope_dtype(dtype)
+        else:
+            _contract.result_dtype_name(_contract.dtype_name(dtype), role)
+    return _full_signature(ufunc, type_tup)
+
+
+def _full_signature(ufunc, type_tup):
+    """``dtype=`` names the values' dtype: spell out the whole loop for it.
+
+    NumPy turns ``dtype=d`` into a type tuple that fixes only the outputs,
+    and its legacy resolver then looks for a loop whose every operand is
+    ``d``.  leaky's loops take the slope as float64 (and a bool mask), so
+    that search would fail; the full signature names the loop meant."""
+    if type_tup is None or not isinstance(type_tup, tuple):
+        return type_tup
+    nin = ufunc.nin
+    inputs, outputs = type_tup[:nin], type_tup[nin:]
+    if any(t is not None for t in inputs) or outputs[0] is None \
+            or any(t != outputs[0] for t in outputs):
+        return type_tup
+    values = np.dtype(outputs[0])
+    if _contract.result_dtype_name(values.name, "dtype=") != values.name:
+        raise TypeError(f"dtype={values.name} is not a dtype leaky computes in: "
+                        "use float16, bfloat16, float32 or float64")
+    roles = _UFUNC_INPUTS[ufunc.__name__] + (("y", "mask") if ufunc.nout == 2 else ("y",))
+    by_role = {"mask": _checks.BOOL, "negative_slope": np.dtype(np.float64)}
+    return tuple(by_role.get(role, values) for role in roles)
+
+
 def _bfloat16_type_number():
     """NumPy's type number for ``ml_dtypes.bfloat16``, or None."""
-    try:
-        import ml_dtypes
-    except ImportError:
-        return None
-    import numpy as np
-    return np.dtype(ml_dtypes.bfloat16).num
+    bfloat16 = _contract.numpy_bfloat16()
+    return None if bfloat16 is None else bfloat16.num
 
 
 _BUILT = {}
@@ -75,7 +140,7 @@ def _ufuncs_for(kernels):
     """The three ufuncs built from one kernel variant's loops (memoized)."""
     if kernels.__name__ not in _BUILT:
         _BUILT[kernels.__name__] = kernels.make_ufuncs(
-            _contract.check_ufunc_dtypes, _bfloat16_type_number(), _DOCS)
+            _check_dtypes, _bfloat16_type_number(), _DOCS)
     return _BUILT[kernels.__name__]
 
 

@@ -35,14 +35,17 @@ from numpy cimport npy_bool, npy_intp, npy_uint8, npy_uint16, npy_uint32, npy_ui
 cnp.import_array()
 cnp.import_ufunc()
 
-cdef extern from "leaky_simd.h" nogil:
+cdef extern from "leaky_isa.h" nogil:
+    const int LEAKY_ISA
+
+cdef extern from "leaky_convert.h" nogil:
     float leaky_half_to_float(npy_uint16 bits)
     npy_uint16 leaky_float_to_half(float value)
     float leaky_bfloat16_to_float(npy_uint16 bits)
     npy_uint16 leaky_float_to_bfloat16(float value)
-    int leaky_max_threads()
-    int leaky_openmp_enabled()
     const char* LEAKY_HALF_CONVERSION
+
+cdef extern from "leaky_select.h" nogil:
     float leaky_select_float(bint keep, float a, float b)
     double leaky_select_double(bint keep, double a, double b)
     npy_uint16 leaky_select_half(bint keep, npy_uint16 a, npy_uint16 b)
@@ -53,8 +56,11 @@ cdef extern from "leaky_simd.h" nogil:
     npy_intp leaky_half_backward_blocks(const npy_uint16* grad, const npy_bool* mask,
                                         npy_uint16* grad_in, npy_intp n, float slope)
 
-cdef extern from "leaky_bits.h" nogil:
-    const int LEAKY_BITS_ISA
+cdef extern from "leaky_threads.h" nogil:
+    int leaky_max_threads()
+    int leaky_openmp_enabled()
+
+cdef extern from "leaky_pack.h" nogil:
     const npy_uint16 LEAKY_HALF_INF
     const npy_uint16 LEAKY_BFLOAT16_INF
     const npy_uint32 LEAKY_FLOAT_INF
@@ -123,6 +129,7 @@ cdef extern from "leaky_kernel_table.h" nogil:
     ctypedef struct leaky_kernel_table:
         int version
         void (*run)(int kind, int op, char** data, long long n, double slope) noexcept nogil
+        double float32_slope_limit
     int LEAKY_KERNEL_TABLE_VERSION
     const char* LEAKY_KERNEL_TABLE_NAME
 
@@ -251,7 +258,7 @@ cdef inline void pack_positive(const value_t* x, npy_uint8* bits,
                                npy_intp n) noexcept nogil:
     """Bits of ``x > 0`` for ``n`` unit-stride elements, ``ceil(n / 8)``
     bytes; the last byte's unused bits are 0.  Read off the bit patterns
-    (``leaky_bits.h``), so float16 and bfloat16 need no conversion."""
+    (``leaky_pack.h``), so float16 and bfloat16 need no conversion."""
     cdef npy_intp full = n // 8, rest = n % 8
     cdef npy_uint16 inf
     if value_t is float:
@@ -275,7 +282,7 @@ cdef void forward_bits_loop(const value_t* x, value_t* y, npy_uint8* bits,
                             npy_intp n, double slope) noexcept nogil:
     """Forward and packed mask over ``n`` unit-stride elements that start on
     a whole byte, in one pass over memory.  Where this build has SIMD code
-    for the type (``leaky_bits.h``) one compare gives both the select and
+    for the type (``leaky_pack.h``) one compare gives both the select and
     the bits; otherwise block by block: the bits, then the values, while the
     block is in L1.  Bits first, so that ``y`` may be ``x`` itself."""
     cdef npy_intp start = 0, stop
@@ -299,7 +306,7 @@ cdef void backward_bits_loop(const value_t* grad, const npy_uint8* bits,
                              value_t* grad_in, npy_intp n, double slope) noexcept nogil:
     """``grad if bit else grad * slope`` over ``n`` unit-stride elements that
     start on a whole byte, straight from the bits (no byte mask between):
-    the SIMD code of ``leaky_bits.h`` where this build has it for the type,
+    the SIMD code of ``leaky_pack.h`` where this build has it for the type,
     else through a small scratch in L1."""
     cdef npy_intp i
     if value_t is float:
@@ -675,7 +682,9 @@ cdef extern from "<math.h>" nogil:
     bint isfinite(double)
     double fabs(double)
 
-cdef double FLOAT32_MAX = 3.4028234663852886e38
+# The largest slope a float32 computation holds: the contract's, read once.
+from leaky._contract import SLOPE_LIMITS as _SLOPE_LIMITS
+cdef double FLOAT32_MAX = _SLOPE_LIMITS["float32"]
 # NumPy's type number of ml_dtypes.bfloat16, once its loops are registered.
 cdef int bfloat16_typenum = -1
 
@@ -887,6 +896,7 @@ cdef void run_from_table(int kind, int op, char** data, long long n,
 cdef leaky_kernel_table kernel_table
 kernel_table.version = LEAKY_KERNEL_TABLE_VERSION
 kernel_table.run = run_from_table
+kernel_table.float32_slope_limit = FLOAT32_MAX
 
 
 def kernel_table_capsule():
@@ -927,8 +937,8 @@ def set_parallel_threshold(npy_intp n):
 
 def packing():
     """How this build packs mask bits: ``"avx512"``, ``"avx2"``, ``"sse2"``
-    or ``"portable"`` (``src/leaky_bits.h``)."""
-    return {512: "avx512", 256: "avx2", 128: "sse2"}.get(LEAKY_BITS_ISA, "portable")
+    or ``"portable"`` (``src/leaky_pack.h``)."""
+    return {512: "avx512", 256: "avx2", 128: "sse2"}.get(LEAKY_ISA, "portable")
 
 
 def half_conversion():

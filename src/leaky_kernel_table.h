@@ -14,7 +14,8 @@
  *   FORWARD_BITS   x, y, bits (ceil(n / 8) bytes, little bit order)
  *   BACKWARD_BITS  grad, bits, grad_in
  * Values are of the kind's type; the slope must be finite and fit the
- * compute type (the caller checks).  Outputs may be their input exactly (in
+ * compute type (the caller checks: float32_slope_limit is the contract's
+ * largest float32 slope, leaky._contract.SLOPE_LIMITS).  Outputs may be their input exactly (in
  * place); other overlaps run on one thread, in order.  Thread-safe, and it
  * needs no GIL.
  */
@@ -25,7 +26,7 @@
 
 #define LEAKY_KERNEL_TABLE_NAME "leaky.kernel_table"
 /* Bumped whenever the table's layout or meaning changes. */
-#define LEAKY_KERNEL_TABLE_VERSION 1
+#define LEAKY_KERNEL_TABLE_VERSION 2
 
 enum leaky_kind {
     LEAKY_KIND_HALF = 0,
@@ -45,6 +46,7 @@ enum leaky_op {
 typedef struct {
     int version;
     void (*run)(int kind, int op, char** data, int64_t n, double slope);
+    double float32_slope_limit;
 } leaky_kernel_table;
 
 #endif

@@ -177,11 +177,19 @@ _FACTORIES = {
 }
 
 
+def _importable(module):
+    """Whether ``module`` is installed (and not blocked: ``sys.modules[name] = None``)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:  # in sys.modules as None
+        return False
+
+
 def backend_params():
     params = []
     for name, (factory, module) in _FACTORIES.items():
         marks = []
-        if module is not None and importlib.util.find_spec(module) is None:
+        if module is not None and not _importable(module):
             marks.append(pytest.mark.skip(reason=f"{module} is not installed"))
         elif name == "cupy" and not _gpu_available():
             marks.append(pytest.mark.skip(reason="no CUDA GPU visible to CuPy"))

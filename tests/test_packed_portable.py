@@ -1,5 +1,5 @@
-"""The portable tier of ``src/leaky_bits.h`` (CPUs without SSE2, AVX2 or
-AVX-512, e.g. aarch64), compiled here with ``-DLEAKY_BITS_PORTABLE`` into a
+"""The portable tier of ``src/leaky_pack.h`` (CPUs without SSE2, AVX2 or
+AVX-512, e.g. aarch64), compiled here with ``-DLEAKY_PORTABLE`` into a
 small program, packs like ``np.packbits``.  x86-64 builds never run this
 code, so without this test it would go unchecked.  Skips without a C
 compiler."""
@@ -17,7 +17,7 @@ HEADER_DIR = pathlib.Path(__file__).resolve().parents[1] / "src"
 
 PROGRAM = r"""
 #include <stdio.h>
-#include "leaky_bits.h"
+#include "leaky_pack.h"
 
 /* stdin: n, then n raw values of the width given in argv; stdout: the bits */
 int main(int argc, char **argv)
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 def packer(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("portable")
     (tmp / "pack.c").write_text(PROGRAM)
-    done = subprocess.run([CC, "-O2", "-Wall", "-Werror", "-DLEAKY_BITS_PORTABLE",
+    done = subprocess.run([CC, "-O2", "-Wall", "-Werror", "-DLEAKY_PORTABLE",
                            f"-I{HEADER_DIR}", str(tmp / "pack.c"), "-o", str(tmp / "pack")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

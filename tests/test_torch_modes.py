@@ -386,7 +386,7 @@ def test_operators_follow_the_contracts_dtype_and_slope_rules(dtype, slope):
     from leaky._backends.torch import _tensor_kernels
     x = torch.tensor([1, 0, 1], dtype=torch.float32).to(dtype)
     try:
-        want = _tensor_kernels.result_dtype(x, leaky._contract.validate_slope(slope))
+        want = _tensor_kernels.output_dtype(x, leaky._contract.validate_slope(slope))
     except (TypeError, ValueError) as exc:
         with pytest.raises(type(exc)):
             torch.ops.leaky.leaky_relu(x, slope)

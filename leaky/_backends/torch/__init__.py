@@ -21,7 +21,10 @@ Importing this module loads and registers the operators
 ``leaky_relu_packed``, ``leaky_relu_backward`` and ``leaky_relu_``.
 """
 
+from .._protocol import Capabilities
 from . import _loader, _registrations, _routes
+
+CAPABILITIES = Capabilities(library="torch")
 
 #: The operator library in use (:class:`._loader.Library`).
 LIBRARY = _loader.load()
@@ -31,5 +34,5 @@ _routes.bind(LIBRARY)
 from ._out import backward, forward, forward_packed, forward_with_mask  # noqa: E402
 from ._routes import forward_inplace  # noqa: E402
 
-__all__ = ["LIBRARY", "backward", "forward", "forward_inplace", "forward_packed",
+__all__ = ["CAPABILITIES", "LIBRARY", "backward", "forward", "forward_inplace", "forward_packed",
            "forward_with_mask"]

@@ -31,7 +31,7 @@ import warnings
 
 import torch
 
-from ... import __version__, _build_config
+from ... import _build_config
 from ..._cpu import kernels as _kernels
 from . import _python_ops
 
@@ -68,7 +68,7 @@ def _build_key(source, include):
     digest = hashlib.sha256()
     for part in (source.read_bytes(), (include / "leaky_kernel_table.h").read_bytes()):
         digest.update(part)
-    for fact in (__version__, torch.__version__, torch.version.git_version,
+    for fact in (_build_config.VERSION, torch.__version__, torch.version.git_version,
                  str(torch._C._GLIBCXX_USE_CXX11_ABI), sys.version, platform.machine()):
         digest.update(fact.encode())
     return digest.hexdigest()[:16]

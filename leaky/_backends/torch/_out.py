@@ -10,7 +10,8 @@ torch's ``copy_``, which bumps its version counter.
 
 import torch
 
-from ... import _contract
+from ... import _checks
+from ... import _packing
 from . import _routes
 from . import _tensor_kernels as _tk
 
@@ -38,7 +39,7 @@ def _is_view_of(a, b):
 
 
 def _checked_out(out, shape, dtype, name):
-    return _contract.check_out(out, shape, dtype, name, torch.Tensor)
+    return _checks.check_out(out, shape, dtype, name, torch.Tensor)
 
 
 def _deliver(results, outs, inputs):
@@ -53,23 +54,23 @@ def _deliver(results, outs, inputs):
 
 
 def forward(x, slope, out=None):
-    out = _contract.split_single_out(out)
+    out = _checks.split_single_out(out)
     if out is None:
         return _routes.forward(x, slope)
     if _is_view_of(out, x):
         return _routes.forward_inplace(x, slope)
-    _checked_out(out, x.shape, _tk.result_dtype(x, slope), "out")
+    _checked_out(out, x.shape, _tk.output_dtype(x, slope), "out")
     return _deliver((_routes.forward(x, slope),), (out,), (x,))[0]
 
 
 def _forward_pair(x, slope, out, packed):
-    y_out, mask_out = _contract.split_out_pair(out)
+    y_out, mask_out = _checks.split_out_pair(out)
     if y_out is None and mask_out is None:
         return _routes.forward_with_mask(x, slope, packed)
     if y_out is not None:
-        _checked_out(y_out, x.shape, _tk.result_dtype(x, slope), "out[0]")
+        _checked_out(y_out, x.shape, _tk.output_dtype(x, slope), "out[0]")
     if mask_out is not None:
-        shape = (_contract.packed_size(x.numel()),) if packed else x.shape
+        shape = (_packing.packed_size(x.numel()),) if packed else x.shape
         _checked_out(mask_out, shape, torch.uint8 if packed else torch.bool, "out[1]")
     _refuse_under_autograd(x, *(o for o in (y_out, mask_out) if o is not None))
     return _deliver(_routes.forward_with_mask(x, slope, packed), (y_out, mask_out), (x,))
@@ -85,9 +86,9 @@ def forward_packed(x, slope, out=None):
 
 
 def backward(grad, mask, slope, out=None):
-    _contract.check_mask(mask, grad.shape)
-    out = _contract.split_single_out(out)
+    _checks.check_mask(mask, grad.shape)
+    out = _checks.split_single_out(out)
     if out is None:
         return _routes.backward(grad, mask, slope)
-    _checked_out(out, grad.shape, _tk.result_dtype(grad, slope, "grad_output"), "out")
+    _checked_out(out, grad.shape, _tk.output_dtype(grad, slope, "grad_output"), "out")
     return _deliver((_routes.backward(grad, mask, slope),), (out,), (grad,))[0]

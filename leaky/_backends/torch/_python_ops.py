@@ -12,12 +12,13 @@ import math
 
 import torch
 
+from ... import _contract
+from ... import _packing
 from . import _aten
 from . import _tensor_kernels as _tk
 
 __all__ = ["direct_backward", "direct_forward", "direct_forward_with_mask", "register"]
 
-_FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 _FLOAT_DTYPES = frozenset((torch.float16, torch.bfloat16, torch.float32, torch.float64))
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
 _dispatch_modes_active = torch._C._len_torch_dispatch_stack
@@ -66,7 +67,8 @@ def _keep(ctx, inputs, mask):
 
 
 def _save_bits_of_input(ctx, inputs, output):
-    _keep(ctx, inputs, _aten.pack(inputs[0].detach() > 0))
+    keep = inputs[0].detach() > 0
+    _keep(ctx, inputs, _packing.pack(_aten.BIT_OPS, keep, keep.device))
 
 
 def _save_output_mask(ctx, inputs, output):
@@ -90,7 +92,8 @@ def _gradient(ctx, grad, *unused):
 def _plain(x, slope):
     """A dense CPU float tensor in plain eager mode that needs no autograd,
     and a slope that fits every compute dtype."""
-    return (math.isfinite(slope) and abs(slope) <= _FLOAT32_MAX and type(x) in _PLAIN_TYPES and x.dtype in _FLOAT_DTYPES and x.is_cpu
+    return (math.isfinite(slope) and _contract.fits_every_dtype(slope)
+            and type(x) in _PLAIN_TYPES and x.dtype in _FLOAT_DTYPES and x.is_cpu
             and x.layout is torch.strided and not x.is_nested and not x.is_neg()
             and not (x.requires_grad and torch.is_grad_enabled())
             and not torch.jit.is_tracing() and not _dispatch_modes_active()

@@ -9,7 +9,8 @@ where the fake kernels of its operators come from.
 
 import torch
 
-from ... import _contract
+from ... import _checks
+from ... import _packing
 from . import _aten
 from . import _tensor_kernels as _tk
 
@@ -36,7 +37,7 @@ def register(cuda_kernels):
 # ------------------------------------------------------------------ fakes --
 
 def _fake_forward(x, negative_slope):
-    return torch.empty_like(x, dtype=_tk.result_dtype(x, negative_slope))
+    return torch.empty_like(x, dtype=_tk.output_dtype(x, negative_slope))
 
 
 def _fake_forward_with_mask(x, negative_slope):
@@ -45,12 +46,12 @@ def _fake_forward_with_mask(x, negative_slope):
 
 def _fake_forward_packed(x, negative_slope):
     return (_fake_forward(x, negative_slope),
-            x.new_empty((_contract.packed_size(x.numel()),), dtype=torch.uint8))
+            x.new_empty((_packing.packed_size(x.numel()),), dtype=torch.uint8))
 
 
 def _fake_backward(grad_output, mask, negative_slope):
-    _contract.check_mask(mask, grad_output.shape)
-    dtype = _tk.result_dtype(grad_output, negative_slope, "grad_output")
+    _checks.check_mask(mask, grad_output.shape)
+    dtype = _tk.output_dtype(grad_output, negative_slope, "grad_output")
     return torch.empty_like(grad_output, dtype=dtype)
 
 
@@ -82,7 +83,8 @@ def _vmap_forward_packed(info, in_dims, x, negative_slope):
     """Each sample packs its own bits: ``(batch, ceil(sample size / 8))``."""
     x = x.movedim(in_dims[0], 0)
     y, mask = torch.ops.leaky.leaky_relu_with_mask(x, negative_slope)
-    return (y, _aten.pack_rows(mask.reshape(x.shape[0], -1))), (0, 0)
+    rows = mask.reshape(x.shape[0], -1)
+    return (y, _packing.pack_rows(_aten.BIT_OPS, rows, rows.device)), (0, 0)
 
 
 def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
@@ -91,10 +93,12 @@ def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
     grad = _batch_first(grad_output, in_dims[0], info.batch_size)
     sample = tuple(grad.shape[1:])
     if mask.dtype is torch.uint8 and in_dims[1] is None:
-        mask = _aten.unpack(mask, sample).expand(info.batch_size, *sample)
+        mask = _packing.unpack(_aten.BIT_OPS, mask, sample, mask.device)
+        mask = mask.expand(info.batch_size, *sample)
     elif mask.dtype is torch.uint8:
         rows = mask.movedim(in_dims[1], 0).reshape(info.batch_size, -1)
-        mask = _aten.unpack_rows(rows, grad[0].numel()).reshape(grad.shape)
+        mask = _packing.unpack_rows(_aten.BIT_OPS, rows, grad[0].numel(), rows.device)
+        mask = mask.reshape(grad.shape)
     else:
         mask = _batch_first(mask, in_dims[1], info.batch_size)
     return torch.ops.leaky.leaky_relu_backward(grad, mask, negative_slope), 0

@@ -32,6 +32,7 @@ both understand.
 import torch
 
 from ... import _contract
+from ... import _packing
 from . import _aten
 from . import _functions
 from . import _tensor_kernels as _tk
@@ -89,7 +90,7 @@ def _validated(x, slope, what="x"):
     checked slope and the result dtype."""
     _check(x, what)
     slope = _contract.validate_slope(slope)
-    return slope, _tk.result_dtype(x, slope, what)
+    return slope, _tk.output_dtype(x, slope, what)
 
 
 def forward(x, slope):
@@ -135,7 +136,7 @@ def forward_with_mask(x, slope, packed):
         return op(x, slope)
     if how == FUNCTORCH:
         y, mask = _aten.forward_with_mask(x, slope)
-        return y, (_aten.pack(mask) if packed else mask)
+        return y, (_packing.pack(_aten.BIT_OPS, mask, mask.device) if packed else mask)
     return _functions.LeakyReLU.apply(x, slope, packed)
 
 

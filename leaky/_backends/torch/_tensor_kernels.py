@@ -14,20 +14,22 @@ its inputs alone, except :func:`inplace`.  The slope is already checked.
 import numpy as np
 import torch
 
+from ... import _checks
 from ... import _contract
+from ... import _packing
 from ... import ufuncs
 from ..._cpu import kernels as _kernels
 from . import _aten
 
 __all__ = ["backward", "check_inplace", "forward", "forward_packed", "forward_with_mask",
-           "inplace", "result_dtype"]
+           "inplace", "output_dtype"]
 
 _NUMPY_DTYPES = {torch.float16: np.float16, torch.float32: np.float32,
                  torch.float64: np.float64, torch.bool: np.bool_, torch.uint8: np.uint8}
 _FLOAT_DTYPES = frozenset((torch.float16, torch.float32, torch.float64))
 
 
-def result_dtype(t, slope=0.0, what="x"):
+def output_dtype(t, slope=0.0, what="x"):
     """Floats keep their dtype; bool and integers promote as ``torch.sin``
     does (to torch's default float).  Checks the slope first (finite, as
     every public function does), then that it fits the result's precision:
@@ -37,21 +39,13 @@ def result_dtype(t, slope=0.0, what="x"):
     return getattr(torch, _contract.checked_result_name(t.dtype, slope, what, default))
 
 
-def _bfloat16():
-    try:
-        import ml_dtypes
-    except ImportError:
-        return None
-    return np.dtype(ml_dtypes.bfloat16)
-
-
 def _numpy_view(t):
     """A NumPy view of a CPU tensor of a kernel dtype (or bool/uint8), or None."""
     t = t.detach()
     if t.is_neg():
         t = t.resolve_neg()
     if t.dtype is torch.bfloat16:
-        bf16 = _bfloat16()
+        bf16 = _contract.numpy_bfloat16()
         return None if bf16 is None else t.view(torch.int16).numpy().view(bf16)
     return t.numpy() if t.dtype in _NUMPY_DTYPES else None
 
@@ -69,10 +63,10 @@ def _cupy_backend_for(*tensors):
                for t in tensors):
         return None
     try:
-        from ... import _cupy_backend
+        from .. import cupy
     except ImportError:
         return None
-    return _cupy_backend
+    return cupy
 
 
 def _on_torch_stream(func, *tensors, **kwargs):
@@ -86,7 +80,7 @@ def _on_torch_stream(func, *tensors, **kwargs):
 
 def _values(x, slope, what="x"):
     """``x`` in its result dtype, without autograd history."""
-    dtype = result_dtype(x, slope, what)
+    dtype = output_dtype(x, slope, what)
     x = x.detach()
     return x if x.dtype == dtype else x.to(dtype)
 
@@ -143,16 +137,16 @@ def forward_packed(x, slope):
     if gpu is not None:
         x = x.contiguous()
         y = torch.empty_like(x)
-        bits = torch.empty(_contract.packed_size(x.numel()), dtype=torch.uint8, device=x.device)
+        bits = torch.empty(_packing.packed_size(x.numel()), dtype=torch.uint8, device=x.device)
         _on_torch_stream(gpu.compute_forward_packed, x, y, bits, slope=slope)
         return y, bits
     y, mask = forward_with_mask(x, slope)
-    return y, _aten.pack(mask)
+    return y, _packing.pack(_aten.BIT_OPS, mask, mask.device)
 
 
 def backward(grad, mask, slope):
     """``grad if mask else grad * slope``; ``mask`` bool, or packed bits."""
-    _contract.check_mask(mask, grad.shape)
+    _checks.check_mask(mask, grad.shape)
     grad = _values(grad, slope, "grad_output")
     if mask.dtype is torch.uint8:
         gpu = _cupy_backend_for(grad, mask)
@@ -167,7 +161,7 @@ def backward(grad, mask, slope):
                 grad_in = _kernels.backward_bits_fast(source, bits.reshape(-1), slope, None)
                 if grad_in is not None:
                     return _tensor(grad_in)
-        mask = _aten.unpack(mask, grad.shape)
+        mask = _packing.unpack(_aten.BIT_OPS, mask, grad.shape, mask.device)
     if grad.is_cpu:
         source, keep = _numpy_view(grad), _numpy_view(mask)
         if source is not None:
@@ -186,7 +180,7 @@ def backward(grad, mask, slope):
 
 def check_inplace(x, slope):
     """In place needs ``x`` to hold its own result: a floating tensor."""
-    dtype = result_dtype(x, slope)
+    dtype = output_dtype(x, slope)
     if dtype != x.dtype:
         raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}: "
                         f"the result is {dtype}")

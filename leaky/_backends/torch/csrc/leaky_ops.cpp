@@ -32,7 +32,6 @@
 #include <ATen/PythonTorchFunctionTLS.h>
 #include <c10/core/impl/TorchDispatchModeTLS.h>
 
-#include <cfloat>
 #include <cmath>
 #include <cstdlib>
 #include <sys/mman.h>
@@ -115,7 +114,7 @@ void check_finite(double slope) {
 
 // After result_dtype (and check_finite before it, as _contract orders them).
 void check_slope(double slope, at::ScalarType dtype) {
-  TORCH_CHECK_VALUE(dtype == at::kDouble || std::fabs(slope) <= FLT_MAX,
+  TORCH_CHECK_VALUE(dtype == at::kDouble || std::fabs(slope) <= kernels->float32_slope_limit,
                     "negative_slope=", slope, " overflows float32, the precision a ",
                     dtype, " input is computed in");
 }
@@ -459,7 +458,8 @@ bool is_plain(py::handle obj, double slope) {
     return false;
   const Tensor& x = THPVariable_Unpack(obj.ptr());
   if (x.key_set() != plain_keys || !is_kernel_dtype(x.scalar_type())) return false;
-  if (!std::isfinite(slope) || (x.scalar_type() != at::kDouble && std::fabs(slope) > FLT_MAX))
+  if (!std::isfinite(slope) || (x.scalar_type() != at::kDouble &&
+                                  std::fabs(slope) > kernels->float32_slope_limit))
     return false;  // the Python path raises the contract's error
   return !x._fw_grad(/*level=*/0).defined();
 }

@@ -9,11 +9,17 @@ comes from :mod:`leaky._contract`, like every other backend.
 import cupy
 import numpy as np
 
-from . import _contract
-from ._cuda_source import KERNELS, PACKED_BLOCK, PACKED_KERNELS, PACKED_SOURCE
+from .. import _checks
+from .. import _contract
+from .. import _packing
+from .._cuda_source import KERNELS, PACKED_BLOCK, PACKED_KERNELS, PACKED_SOURCE
+from ._protocol import Capabilities
 
-__all__ = ["forward", "forward_with_mask", "forward_packed", "backward", "compute_forward",
-           "compute_forward_with_mask", "compute_forward_packed", "compute_backward"]
+__all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward",
+           "compute_forward", "compute_forward_with_mask", "compute_forward_packed",
+           "compute_backward"]
+
+CAPABILITIES = Capabilities(library="CuPy")
 
 # (T, C) of the packed kernels' templates, by array dtype name.
 _CUDA_TYPES = {"float16": ("__half", "float"), "float32": ("float", "float"),
@@ -50,10 +56,6 @@ def _slope_scalar(slope, dtype):
     return np.dtype(_contract.compute_dtype_name(dtype.name)).type(slope)
 
 
-def _result_dtype(x, slope, what="x"):
-    return np.dtype(_contract.checked_result_name(x.dtype, slope, what))
-
-
 def _detach_input(arr, outputs):
     """A copy of ``arr`` if it overlaps an output other than exactly in place."""
     for out in outputs:
@@ -71,7 +73,7 @@ def _values(x, dtype):
 def _output(out, like, dtype, name):
     if out is None:
         return cupy.empty_like(like, dtype=dtype)
-    return _contract.check_out(out, like.shape, dtype, name, cupy.ndarray)
+    return _checks.check_out(out, like.shape, dtype, name, cupy.ndarray)
 
 
 # Validated operands in (also used for torch CUDA tensors through DLPack).
@@ -110,7 +112,7 @@ def compute_backward_packed(grad, bits, grad_in, slope):
 def _c_contiguous_output(out, shape, dtype, name):
     """``out`` if the raw kernels can write it, else a fresh array (copied in after)."""
     if out is not None:
-        _contract.check_out(out, shape, dtype, name, cupy.ndarray)
+        _checks.check_out(out, shape, dtype, name, cupy.ndarray)
         if out.flags.c_contiguous:
             return out
     return cupy.empty(shape, dtype=dtype)
@@ -119,15 +121,15 @@ def _c_contiguous_output(out, shape, dtype, name):
 # Entry points.
 
 def forward(x, slope, out=None):
-    dtype = _result_dtype(x, slope)
-    y = _output(_contract.split_single_out(out), x, dtype, "out")
+    dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
+    y = _output(_checks.split_single_out(out), x, dtype, "out")
     compute_forward(x, y, slope)
     return y
 
 
 def forward_with_mask(x, slope, out=None):
-    dtype = _result_dtype(x, slope)
-    y_out, mask_out = _contract.split_out_pair(out)
+    dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
+    y_out, mask_out = _checks.split_out_pair(out)
     y = _output(y_out, x, dtype, "out[0]")
     mask = _output(mask_out, x, np.dtype(bool), "out[1]")
     if cupy.may_share_memory(y, mask):
@@ -137,9 +139,9 @@ def forward_with_mask(x, slope, out=None):
 
 
 def forward_packed(x, slope, out=None):
-    dtype = _result_dtype(x, slope)
-    y_out, bits_out = _contract.split_out_pair(out)
-    nbytes = _contract.packed_size(x.size)
+    dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
+    y_out, bits_out = _checks.split_out_pair(out)
+    nbytes = _packing.packed_size(x.size)
     y = _c_contiguous_output(y_out, x.shape, dtype, "out[0]")
     bits = _c_contiguous_output(bits_out, (nbytes,), np.dtype(np.uint8), "out[1]")
     if cupy.may_share_memory(y, bits) or cupy.may_share_memory(x, bits):
@@ -152,10 +154,10 @@ def forward_packed(x, slope, out=None):
 
 
 def backward(grad, mask, slope, out=None):
-    dtype = _result_dtype(grad, slope, "grad_output")
-    _contract.check_mask(mask, grad.shape)
-    out = _contract.split_single_out(out)
-    if _contract.is_packed(mask):
+    dtype = np.dtype(_contract.checked_result_name(grad.dtype, slope, "grad_output"))
+    _checks.check_mask(mask, grad.shape)
+    out = _checks.split_single_out(out)
+    if _packing.is_packed(mask):
         grad_in = _c_contiguous_output(out, grad.shape, dtype, "out")
         compute_backward_packed(grad, mask, grad_in, slope)
         if out is not None and out is not grad_in:

@@ -14,28 +14,14 @@
  * a portable loop for every other CPU.  All give identical bytes
  * (tests/test_packed.py runs every variant this CPU has).
  */
-#ifndef LEAKY_BITS_H
-#define LEAKY_BITS_H
+#ifndef LEAKY_PACK_H
+#define LEAKY_PACK_H
 
 #include <stdint.h>
 #include <string.h>
 
-#include "leaky_simd.h"   /* scalar float16/bfloat16 conversions, for the edges */
-
-#if defined(LEAKY_BITS_PORTABLE)   /* tests/test_packed_portable.py builds this tier */
-#define LEAKY_BITS_ISA 0
-#elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
-#define LEAKY_BITS_ISA 512
-#include <immintrin.h>
-#elif defined(__AVX2__) && defined(__F16C__)
-#define LEAKY_BITS_ISA 256
-#include <immintrin.h>
-#elif defined(__SSE2__)
-#define LEAKY_BITS_ISA 128
-#include <emmintrin.h>
-#else
-#define LEAKY_BITS_ISA 0
-#endif
+#include "leaky_isa.h"       /* the tier: LEAKY_ISA */
+#include "leaky_convert.h"   /* float16/bfloat16 conversions, one or eight at a time */
 
 /* The bit patterns of +infinity: below them (after subtracting one) lie
  * exactly the positive values. */
@@ -122,7 +108,7 @@ static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nby
  * returns 0, and the Cython loops do those elements with the element
  * functions of _kernels.pyx, which give the same bits. */
 
-#if LEAKY_BITS_ISA == 512
+#if LEAKY_ISA == 512
 /* ---------------------------------------------------------------- AVX-512 */
 
 static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nbytes,
@@ -154,7 +140,7 @@ static inline uint32_t leaky_double_step(const double *x, double *y, double slop
     return (uint32_t)keep;
 }
 
-static inline __m256i leaky_half_times(__m512 v, __m512 s)
+static inline __m256i leaky_half_times16(__m512 v, __m512 s)
 {
     return _mm512_cvtps_ph(_mm512_mul_ps(v, s), _MM_FROUND_TO_NEAREST_INT);
 }
@@ -165,7 +151,7 @@ static inline uint32_t leaky_half_step(const uint16_t *x, uint16_t *y, float slo
     __m512 v = _mm512_cvtph_ps(h);
     __mmask16 keep = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
     _mm256_store_si256((__m256i *)y,
-                       _mm256_mask_mov_epi16(leaky_half_times(v, _mm512_set1_ps(slope)), keep, h));
+                       _mm256_mask_mov_epi16(leaky_half_times16(v, _mm512_set1_ps(slope)), keep, h));
     return (uint32_t)keep;
 }
 
@@ -186,12 +172,12 @@ static inline void leaky_double_bstep(const double *g, uint32_t bits, double *ou
 static inline void leaky_half_bstep(const uint16_t *g, uint32_t bits, uint16_t *out, float slope)
 {
     __m256i h = _mm256_loadu_si256((const __m256i *)g);
-    __m256i scaled = leaky_half_times(_mm512_cvtph_ps(h), _mm512_set1_ps(slope));
+    __m256i scaled = leaky_half_times16(_mm512_cvtph_ps(h), _mm512_set1_ps(slope));
     _mm256_store_si256((__m256i *)out, _mm256_mask_mov_epi16(scaled, (__mmask16)bits, h));
 }
 
 /* bfloat16: widen by a shift, multiply in float32, round once to nearest
- * even (a NaN keeps its sign and gets its quiet bit), as leaky_simd.h's
+ * even (a NaN keeps its sign and gets its quiet bit), as leaky_convert.h's
  * leaky_float_to_bfloat16 does one element at a time. */
 static inline __m256i leaky_bfloat16_times(__m256i h, __m512 s)
 {
@@ -223,7 +209,7 @@ static inline void leaky_bfloat16_bstep(const uint16_t *g, uint32_t bits, uint16
         leaky_bfloat16_times(h, _mm512_set1_ps(slope)), (__mmask16)bits, h));
 }
 
-#elif LEAKY_BITS_ISA == 256 || LEAKY_BITS_ISA == 128
+#elif LEAKY_ISA == 256 || LEAKY_ISA == 128
 /* ----------------------------------------------------- AVX2+F16C and SSE2
  * 128-bit code serves both (VEX-encoded in the AVX2 build); AVX2 widens
  * float and double to 256 bits and adds float16 through F16C. */
@@ -267,7 +253,7 @@ static inline __m128d leaky_lanes2(unsigned byte, int first)
     return _mm_castsi128_pd(_mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)byte), w), w));
 }
 
-#if LEAKY_BITS_ISA == 256
+#if LEAKY_ISA == 256
 
 static inline uint32_t leaky_float_step(const float *x, float *y, float slope)
 {
@@ -288,25 +274,13 @@ static inline uint32_t leaky_double_step(const double *x, double *y, double slop
     return (uint32_t)(_mm256_movemask_pd(keep_lo) | (_mm256_movemask_pd(keep_hi) << 4));
 }
 
-/* Eight 32-bit lane masks -> eight 16-bit ones. */
-static inline __m128i leaky_narrow_lanes(__m256 keep)
-{
-    __m256i k = _mm256_castps_si256(keep);
-    return _mm_packs_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
-}
-
-static inline __m128i leaky_half_times(__m256 v, __m256 s)
-{
-    return _mm256_cvtps_ph(_mm256_mul_ps(v, s), _MM_FROUND_TO_NEAREST_INT);
-}
-
 static inline uint32_t leaky_half_step(const uint16_t *x, uint16_t *y, float slope)
 {
     __m128i h = _mm_loadu_si128((const __m128i *)x);
     __m256 v = _mm256_cvtph_ps(h);
     __m256 keep = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ);
-    _mm_store_si128((__m128i *)y, _mm_blendv_epi8(leaky_half_times(v, _mm256_set1_ps(slope)), h,
-                                                  leaky_narrow_lanes(keep)));
+    _mm_store_si128((__m128i *)y, _mm_blendv_epi8(leaky_half_times8(v, _mm256_set1_ps(slope)), h,
+                                                  leaky_narrow_lanes8(keep)));
     return (uint32_t)_mm256_movemask_ps(keep);
 }
 
@@ -338,8 +312,8 @@ static inline void leaky_double_bstep(const double *g, uint32_t bits, double *ou
 static inline void leaky_half_bstep(const uint16_t *g, uint32_t bits, uint16_t *out, float slope)
 {
     __m128i h = _mm_loadu_si128((const __m128i *)g);
-    __m128i keep = leaky_narrow_lanes(leaky_lanes8(bits & 0xffu));
-    _mm_store_si128((__m128i *)out, _mm_blendv_epi8(leaky_half_times(_mm256_cvtph_ps(h),
+    __m128i keep = leaky_narrow_lanes8(leaky_lanes8(bits & 0xffu));
+    _mm_store_si128((__m128i *)out, _mm_blendv_epi8(leaky_half_times8(_mm256_cvtph_ps(h),
                                                                      _mm256_set1_ps(slope)), h, keep));
 }
 
@@ -379,7 +353,7 @@ static inline uint32_t leaky_bfloat16_step(const uint16_t *x, uint16_t *y, float
 static inline void leaky_bfloat16_bstep(const uint16_t *g, uint32_t bits, uint16_t *out, float slope)
 {
     __m128i h = _mm_loadu_si128((const __m128i *)g);
-    __m128i keep = leaky_narrow_lanes(leaky_lanes8(bits & 0xffu));
+    __m128i keep = leaky_narrow_lanes8(leaky_lanes8(bits & 0xffu));
     _mm_store_si128((__m128i *)out, _mm_blendv_epi8(leaky_bfloat16_times(h, _mm256_set1_ps(slope)),
                                                     h, keep));
 }
@@ -526,7 +500,7 @@ static inline uint32_t leaky_double_one(const double *x, double *y, double slope
     return (uint32_t)keep;
 }
 
-#if LEAKY_BITS_ISA == 512 || LEAKY_BITS_ISA == 256
+#if LEAKY_ISA == 512 || LEAKY_ISA == 256
 static inline uint32_t leaky_bfloat16_one(const uint16_t *x, uint16_t *y, float slope)
 {
     uint16_t h = *x;
@@ -583,7 +557,7 @@ static inline void leaky_double_bone(const double *g, unsigned keep, double *out
     *out = keep ? v : v * slope;
 }
 
-#if LEAKY_BITS_ISA == 512 || LEAKY_BITS_ISA == 256
+#if LEAKY_ISA == 512 || LEAKY_ISA == 256
 static inline void leaky_bfloat16_bone(const uint16_t *g, unsigned keep, uint16_t *out, float slope)
 {
     uint16_t h = *g;
@@ -616,17 +590,17 @@ static inline void leaky_half_bone(const uint16_t *g, unsigned keep, uint16_t *o
     { (void)g; (void)bits; (void)out; (void)n; (void)slope; return 0; }
 
 /*                 type    C type    slope   elements/step  store alignment (bytes) */
-#if LEAKY_BITS_ISA == 512
+#if LEAKY_ISA == 512
 LEAKY_DEFINE_BITS(float,  float,    float,  16, 64)
 LEAKY_DEFINE_BITS(double, double,   double, 8,  64)
 LEAKY_DEFINE_BITS(half,   uint16_t, float,  16, 32)
 LEAKY_DEFINE_BITS(bfloat16, uint16_t, float, 16, 32)
-#elif LEAKY_BITS_ISA == 256
+#elif LEAKY_ISA == 256
 LEAKY_DEFINE_BITS(float,  float,    float,  8,  32)
 LEAKY_DEFINE_BITS(double, double,   double, 8,  32)
 LEAKY_DEFINE_BITS(half,   uint16_t, float,  8,  16)
 LEAKY_DEFINE_BITS(bfloat16, uint16_t, float, 8,  16)
-#elif LEAKY_BITS_ISA == 128
+#elif LEAKY_ISA == 128
 LEAKY_DEFINE_BITS(float,  float,    float,  8,  16)
 LEAKY_DEFINE_BITS(double, double,   double, 8,  16)
 LEAKY_NO_BITS(half, uint16_t, float)
@@ -638,4 +612,4 @@ LEAKY_NO_BITS(half, uint16_t, float)
 LEAKY_NO_BITS(bfloat16, uint16_t, float)
 #endif
 
-#endif /* LEAKY_BITS_H */
+#endif /* LEAKY_PACK_H */

@@ -8,14 +8,18 @@ and never leaves the device.  Values follow the contract: float32/float64
 compute in their own precision; float16/bfloat16 in float32, rounded once.
 """
 
-import math
-
 import array_api_compat
 import numpy as np
 
-from . import _contract
+from .. import _checks
+from .. import _contract
+from .. import _packing
+from ._protocol import Capabilities
 
-__all__ = ["forward", "forward_with_mask", "forward_packed", "backward", "pack", "unpack"]
+__all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward"]
+
+#: A slope may be a traced JAX scalar (passed into ``jit``, ``grad``, ``vmap``).
+CAPABILITIES = Capabilities(library="array-API", traced_slope=True)
 
 
 def _namespace(*arrays):
@@ -24,10 +28,6 @@ def _namespace(*arrays):
     except TypeError as exc:
         kinds = " and ".join(_contract.library_name(a) for a in arrays)
         raise TypeError(f"operands come from different array libraries ({kinds}): {exc}") from None
-
-
-#: A slope may be a traced JAX scalar (passed into ``jit``, ``grad``, ``vmap``).
-TAKES_TRACED_SLOPE = True
 
 
 def _host_float(xp, dtype):
@@ -41,7 +41,7 @@ def _host_float(xp, dtype):
         return None
 
 
-def _as_result_dtype(xp, x, slope, what):
+def _promoted(xp, x, slope, what):
     """``x`` converted to its result dtype (bool/int promote), and that name."""
     given = _contract.dtype_name(x.dtype)
     host_float = None if given in _contract.FLOAT_NAMES else _host_float(xp, x.dtype)
@@ -64,7 +64,7 @@ def _times_slope(xp, v, slope, name):
 def _deliver(xp, result, out, name):
     if out is None:
         return result
-    _contract.check_out(out, result.shape, result.dtype, name, type(result))
+    _checks.check_out(out, result.shape, result.dtype, name, type(result))
     out[...] = result
     return out
 
@@ -76,7 +76,7 @@ _QUIET = dict(over="ignore", under="ignore", invalid="ignore")
 
 
 def _leaky(xp, x, slope, what="x"):
-    x, name = _as_result_dtype(xp, x, slope, what)
+    x, name = _promoted(xp, x, slope, what)
     keep = x > 0
     with np.errstate(**_QUIET):
         return xp.where(keep, x, _times_slope(xp, x, slope, name)), keep
@@ -84,58 +84,37 @@ def _leaky(xp, x, slope, what="x"):
 
 def forward(x, slope, out=None):
     xp = _namespace(x)
-    out = _contract.split_single_out(out)
+    out = _checks.split_single_out(out)
     y, _ = _leaky(xp, x, slope)
     return _deliver(xp, y, out, "out")
 
 
 def forward_with_mask(x, slope, out=None):
     xp = _namespace(x)
-    y_out, mask_out = _contract.split_out_pair(out)
+    y_out, mask_out = _checks.split_out_pair(out)
     y, mask = _leaky(xp, x, slope)
     if mask_out is not None:
-        _contract.check_out(mask_out, mask.shape, mask.dtype, "out[1]", type(mask))
+        _checks.check_out(mask_out, mask.shape, mask.dtype, "out[1]", type(mask))
     return _deliver(xp, y, y_out, "out[0]"), _deliver(xp, mask, mask_out, "out[1]")
-
-
-def pack(xp, keep):
-    """``keep`` (bool, any shape) packed 8 to a byte in C order, little bit
-    order, as ``np.packbits(keep.ravel(), bitorder="little")``.  Standard
-    calls only: it traces under ``jax.jit`` and stays on the device."""
-    device = array_api_compat.device(keep)
-    flat = xp.astype(xp.reshape(keep, (-1,)), xp.uint8)
-    pad = -flat.shape[0] % 8
-    if pad:
-        flat = xp.concat([flat, xp.zeros((pad,), dtype=xp.uint8, device=device)])
-    weights = xp.asarray(_contract.BIT_WEIGHTS, dtype=xp.uint8, device=device)
-    return xp.sum(xp.reshape(flat, (-1, 8)) * weights, axis=1, dtype=xp.uint8)
-
-
-def unpack(xp, bits, shape):
-    """Packed bits as a bool array of ``shape`` (the inverse of :func:`pack`)."""
-    weights = xp.asarray(_contract.BIT_WEIGHTS, dtype=xp.uint8,
-                         device=array_api_compat.device(bits))
-    every = (xp.reshape(bits, (-1, 1)) & weights) != 0
-    return xp.reshape(xp.reshape(every, (-1,))[:math.prod(shape)], shape)
 
 
 def forward_packed(x, slope, out=None):
     xp = _namespace(x)
-    y_out, bits_out = _contract.split_out_pair(out)
+    y_out, bits_out = _checks.split_out_pair(out)
     y, keep = _leaky(xp, x, slope)
-    bits = pack(xp, keep)
+    bits = _packing.pack(xp, keep, array_api_compat.device(keep))
     if bits_out is not None:
-        _contract.check_out(bits_out, bits.shape, bits.dtype, "out[1]", type(bits))
+        _checks.check_out(bits_out, bits.shape, bits.dtype, "out[1]", type(bits))
     return _deliver(xp, y, y_out, "out[0]"), _deliver(xp, bits, bits_out, "out[1]")
 
 
 def backward(grad, mask, slope, out=None):
     xp = _namespace(grad, mask)
-    _contract.check_mask(mask, grad.shape)
-    if _contract.is_packed(mask):
-        mask = unpack(xp, mask, grad.shape)
-    out = _contract.split_single_out(out)
-    grad, name = _as_result_dtype(xp, grad, slope, "grad_output")
+    _checks.check_mask(mask, grad.shape)
+    if _packing.is_packed(mask):
+        mask = _packing.unpack(xp, mask, grad.shape, array_api_compat.device(mask))
+    out = _checks.split_single_out(out)
+    grad, name = _promoted(xp, grad, slope, "grad_output")
     with np.errstate(**_QUIET):
         grad_in = xp.where(mask, grad, _times_slope(xp, grad, slope, name))
     return _deliver(xp, grad_in, out, "out")

@@ -9,30 +9,35 @@ ops, so it runs eagerly, inside ``tf.function`` and under
   rounds to nearest even), the input's own bits where ``x > 0``;
 * the gradient is a ``tf.custom_gradient`` that uses the mask ``x > 0``
   (the slope at ``x == 0``), and is itself differentiable (second order);
-* TensorFlow tensors are immutable, so ``out=`` is refused;
+* TensorFlow tensors are immutable, so ``out=`` is refused (see
+  ``CAPABILITIES``);
 * packed masks (``packed=True``, one bit an element) are packed and
-  unpacked with TensorFlow's own integer and bitwise ops.
+  unpacked by :mod:`leaky._packing` over TensorFlow's own integer and
+  bitwise ops (:data:`_BIT_OPS`).
 
 TensorFlow's CPU kernels and XLA flush float32, float64 and bfloat16
 subnormals to zero, so there (and only there) results differ from leaky's
 NumPy path: a subnormal input gives 0, and even ``x > 0`` is False for it.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import tensorflow as tf
 
-from . import _contract
+from .. import _checks
+from .. import _contract
+from .. import _packing
+from ._protocol import Capabilities
 
-__all__ = ["forward", "forward_with_mask", "forward_packed", "backward"]
+__all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward"]
+
+CAPABILITIES = Capabilities(
+    library="TensorFlow", out=False,
+    why_not={"out": "TensorFlow tensors are immutable"})
 
 
-def _refuse_out(out):
-    if out is not None:
-        raise TypeError("out= is not supported for TensorFlow tensors, which are "
-                        "immutable; use the returned tensor instead")
-
-
-def _as_result_dtype(x, slope, what):
+def _promoted(x, slope, what):
     """``x`` as a tensor of its result dtype (bool and integers promote)."""
     if isinstance(x, (tf.RaggedTensor, tf.SparseTensor)):
         raise TypeError(f"leaky_relu got {what} as a {type(x).__name__}: only dense "
@@ -106,41 +111,38 @@ def _leaky(x, slope):
 
 
 def forward(x, slope, out=None):
-    _refuse_out(out)
-    return _leaky(_as_result_dtype(x, slope, "x"), slope)
+    return _leaky(_promoted(x, slope, "x"), slope)
 
 
 def forward_with_mask(x, slope, out=None):
-    _refuse_out(out)
-    x = _as_result_dtype(x, slope, "x")
+    x = _promoted(x, slope, "x")
     return _leaky(x, slope), x > 0
 
 
-def _pack(keep):
-    """``keep`` packed 8 to a byte in C order, little bit order."""
-    flat = tf.reshape(tf.cast(keep, tf.uint8), [-1])
-    flat = tf.pad(flat, [[0, (8 - tf.size(flat) % 8) % 8]])
-    weights = tf.constant(_contract.BIT_WEIGHTS, dtype=tf.uint8)
-    return tf.reduce_sum(tf.reshape(flat, [-1, 8]) * weights, axis=1)
-
-
-def _unpack(bits, shape):
-    """Packed bits as a bool tensor of ``shape``."""
-    weights = tf.constant(_contract.BIT_WEIGHTS, dtype=tf.uint8)
-    every = tf.bitwise.bitwise_and(tf.reshape(bits, [-1, 1]), weights) != 0
-    return tf.reshape(tf.reshape(every, [-1])[:shape.num_elements()], shape)
+#: The array-API calls :mod:`leaky._packing` needs, in TensorFlow ops.
+_BIT_OPS = SimpleNamespace(
+    uint8=tf.uint8,
+    astype=tf.cast,
+    reshape=tf.reshape,
+    concat=lambda arrays, axis: tf.concat(arrays, axis),
+    zeros=lambda shape, dtype, device=None: tf.zeros(shape, dtype),
+    arange=lambda size, device=None: tf.range(size, dtype=tf.int64),
+    take=lambda array, indices, axis: tf.gather(array, indices, axis=axis),
+    bitwise_or=tf.bitwise.bitwise_or,
+    bitwise_and=lambda a, b: tf.bitwise.bitwise_and(a, tf.cast(b, a.dtype)),
+    bitwise_left_shift=lambda a, k: tf.bitwise.left_shift(a, tf.cast(k, a.dtype)),
+    bitwise_right_shift=lambda a, k: tf.bitwise.right_shift(a, tf.cast(k, a.dtype)),
+)
 
 
 def forward_packed(x, slope, out=None):
-    _refuse_out(out)
-    x = _as_result_dtype(x, slope, "x")
-    return _leaky(x, slope), _pack(x > 0)
+    x = _promoted(x, slope, "x")
+    return _leaky(x, slope), _packing.pack(_BIT_OPS, x > 0)
 
 
 def backward(grad, mask, slope, out=None):
-    _refuse_out(out)
     mask = tf.convert_to_tensor(mask)
-    _contract.check_mask(mask, grad.shape)
-    if _contract.is_packed(mask):
-        mask = _unpack(mask, grad.shape)
-    return _gradient(_as_result_dtype(grad, slope, "grad_output"), mask, slope)
+    _checks.check_mask(mask, grad.shape)
+    if _packing.is_packed(mask):
+        mask = _packing.unpack(_BIT_OPS, mask, grad.shape)
+    return _gradient(_promoted(grad, slope, "grad_output"), mask, slope)

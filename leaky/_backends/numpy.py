@@ -16,20 +16,23 @@ What stays here is what only leaky knows:
 * a container whose ``__array_ufunc__`` takes only single-output ufuncs
   (a dask array inside xarray) gets forward+mask as two single-output
   ufuncs, so it stays lazy;
-* packed masks (one bit an element) are not a ufunc's business: the
-  kernels' packed paths take plain C-contiguous arrays, and anything else
+* packed masks (one bit an element) are not a ufunc's business: plain
+  C-contiguous arrays take the kernels' packed fast paths (in
+  :mod:`leaky._api`, the entry point that owns them), and anything else
   goes through the ufuncs and ``np.packbits`` / ``np.unpackbits``.
 """
 
 import numpy as np
 
-from . import _contract
-from . import ufuncs as _ufuncs
-from ._cpu import kernels as _kernels
+from .. import _checks
+from .. import _contract
+from .. import _packing
+from .. import ufuncs as _ufuncs
+from ._protocol import Capabilities
 
-__all__ = ["forward", "forward_with_mask", "forward_packed", "backward"]
+__all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward"]
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+CAPABILITIES = Capabilities(library="NumPy", ufunc_keywords=True)
 
 
 def _check_out_library(x, out, name="out"):
@@ -64,8 +67,8 @@ def _dtypes(x, keywords):
 
 def _check_slope_fits(x, slope, keywords):
     """Refuse a slope that would overflow the result's compute dtype."""
-    if abs(slope) <= _FLOAT32_MAX:
-        return  # fits every compute dtype
+    if _contract.fits_every_dtype(slope):
+        return
     for dtype in _dtypes(x, keywords):
         # Every operation's result dtype is the forward's for the same values.
         loop = _ufuncs.leaky_relu.resolve_dtypes((np.dtype(dtype), np.dtype(np.float64), None))
@@ -80,7 +83,7 @@ def _sizes(a):
 
 def _refuse_packed_dataset(x):
     if _holds_several_arrays(x):
-        _contract.refuse_packed(
+        _packing.refuse_packed(
             "xarray Dataset", "packed bits are one array in C order, and a Dataset holds "
             "one array per variable; pack each variable (ds[name]) instead")
 
@@ -122,16 +125,12 @@ def _refuse_overlap(bits_out, *arrays):
 
 def forward_packed(x, slope, out=None):
     """Leaky ReLU and ``x > 0`` packed 8 to a byte, in C order."""
-    y_out, bits_out = _contract.split_out_pair(out)
+    y_out, bits_out = _checks.split_out_pair(out)
     _check_out_library(x, out)
     _refuse_packed_dataset(x)
-    if type(x) is np.ndarray:
-        pair = _kernels.forward_bits_fast(x, slope, y_out, bits_out)
-        if pair is not None:  # None: not a plain case
-            return pair
     if bits_out is not None:
-        _contract.check_out(bits_out, (_contract.packed_size(np.size(x)),),
-                            _contract.PACKED, "out[1]")
+        _checks.check_out(bits_out, (_packing.packed_size(np.size(x)),), np.dtype(np.uint8),
+                          "out[1]")
         _refuse_overlap(bits_out, x, y_out)
     y, mask = forward_with_mask(x, slope, (y_out, None))
     bits = np.packbits(np.asarray(mask, dtype=bool), axis=None, bitorder="little")
@@ -150,16 +149,11 @@ def _unpacked(bits, shape):
 def backward(grad, mask, slope, out=None, **keywords):
     """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
     _check_out_library(grad, out)
-    if _contract.is_packed(mask):
+    if _packing.is_packed(mask):
         _refuse_packed_dataset(grad)
-        _contract.check_bits(mask, np.size(grad))
-        single = _contract.split_single_out(out)
-        if type(grad) is np.ndarray and not keywords and type(mask) is np.ndarray:
-            grad_in = _kernels.backward_bits_fast(grad, mask, slope, single)
-            if grad_in is not None:  # None: not a plain case
-                return grad_in
+        _packing.check_bits(mask, np.size(grad))
         mask = _unpacked(np.asarray(mask), np.shape(grad))
     # A bool mask has the gradient's exact shape (a ufunc would broadcast it).
-    _contract.check_same_shape(_sizes(grad), _sizes(mask), "grad_output", "mask")
+    _checks.check_same_shape(_sizes(grad), _sizes(mask), "grad_output", "mask")
     _check_slope_fits(grad, slope, keywords)
     return _ufuncs.leaky_relu_backward(grad, mask, slope, out=out, **keywords)

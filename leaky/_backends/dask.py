@@ -1,0 +1,83 @@
+"""Dask backend: the backend of the chunks, run chunk by chunk, lazily.
+
+The router hands :func:`around` the backend of a Dask array's chunks (from
+its ``_meta``): NumPy's for a NumPy-backed array, CuPy's for a CuPy-backed
+one.  Chunks are kept as they are.  Forward+mask computes each chunk once
+and splits the pair lazily.  What is shipped to workers is module-level
+functions and the chunk backend's own, so it pickles to a
+``dask.distributed`` cluster.  Packed bits and ``out=`` are refused (see
+``CAPABILITIES``).
+"""
+
+import functools
+import operator
+
+import dask.array as da
+import numpy as np
+from dask.array.utils import meta_from_array
+
+from .. import _checks
+from .. import _contract
+from ._protocol import Capabilities
+
+__all__ = ["CAPABILITIES", "DaskBackend", "around"]
+
+CAPABILITIES = Capabilities(
+    library="Dask", out=False, packed=False, lazy=True, wraps_chunks=True,
+    why_not={
+        "out": "Dask arrays are lazy and cannot be written into",
+        "packed": "each bit's place depends on the element's position in the whole "
+                  "array, which a chunk does not know; use the bool mask "
+                  "(packed=False), which keeps the chunks",
+    })
+
+
+def _pair_of(forward_with_mask, block, slope):
+    """One chunk's ``(y, mask)``, as one object for Dask to split later."""
+    return forward_with_mask(block, slope)
+
+
+class DaskBackend:
+    """The protocol of :mod:`._protocol` for Dask arrays whose chunks the
+    backend ``chunks`` runs."""
+
+    CAPABILITIES = CAPABILITIES
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+
+    def __repr__(self):
+        return f"DaskBackend(chunks={self.chunks.__name__})"
+
+    def forward(self, x, slope, out=None):
+        dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
+        return da.map_blocks(self.chunks.forward, x, slope, dtype=dtype,
+                             meta=meta_from_array(x, dtype=dtype), token="leaky_relu")
+
+    def forward_with_mask(self, x, slope, out=None):
+        dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
+        pairs = da.map_blocks(_pair_of, self.chunks.forward_with_mask, x, slope,
+                              dtype=object, meta=np.empty((0,) * x.ndim, dtype=object),
+                              token="leaky_relu_with_mask")
+        y = pairs.map_blocks(operator.itemgetter(0), dtype=dtype,
+                             meta=meta_from_array(x, dtype=dtype))
+        mask = pairs.map_blocks(operator.itemgetter(1), dtype=bool,
+                                meta=meta_from_array(x, dtype=bool))
+        return y, mask
+
+    def forward_packed(self, x, slope, out=None):
+        raise AssertionError("the router refuses packed masks for Dask")  # pragma: no cover
+
+    def backward(self, grad, mask, slope, out=None):
+        dtype = np.dtype(_contract.checked_result_name(grad.dtype, slope, "grad_output"))
+        _checks.check_mask(mask, grad.shape)
+        mask = mask.rechunk(grad.chunks)  # the gradient's chunks decide
+        return da.map_blocks(self.chunks.backward, grad, mask, slope, dtype=dtype,
+                             meta=meta_from_array(grad, dtype=dtype),
+                             token="leaky_relu_backward")
+
+
+@functools.cache
+def around(chunks):
+    """The Dask backend over chunk backend ``chunks`` (one per chunk backend)."""
+    return DaskBackend(chunks)

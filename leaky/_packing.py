@@ -1,0 +1,129 @@
+"""Packed gradient masks: one bit an element, the layout written once.
+
+Element ``i`` of a mask, counted in C (row-major) order, is bit ``i % 8``
+of byte ``i // 8``: ``np.packbits(mask.ravel(), bitorder="little")``, the
+unused bits of the last byte 0.  The Cython kernels pack and unpack NumPy
+arrays and torch CPU tensors in C (``src/leaky_pack.h``); every other
+library packs with :func:`pack` and unpacks with :func:`unpack` below, which
+are written in array-API calls on a namespace ``xp``:
+
+* array-API libraries (JAX, CuPy, array-api-strict, ...) pass their
+  ``array_api_compat`` namespace;
+* TensorFlow and torch's aten decomposition pass a small namespace of their
+  own ops (``leaky._backends.tensorflow``, ``leaky._backends.torch._aten``).
+
+Pack and unpack are elementwise (shifts and ORs, a gather), never a
+reduction, so a compiler fuses them with their neighbours, and the unpacked
+mask is read from the bits themselves, not kept as a view of them.
+
+The namespace needs ``reshape``, ``astype``, ``concat``, ``zeros``,
+``arange``, ``take``, ``bitwise_or``, ``bitwise_and``,
+``bitwise_left_shift``, ``bitwise_right_shift`` and ``uint8``; the caller
+passes the arrays' ``device`` (None where the library places arrays itself).
+A size may be symbolic (torch's dynamic shapes).
+"""
+
+import math
+
+from . import _contract
+
+__all__ = ["PACKED_NAME", "check_bits", "is_packed", "pack", "pack_rows", "packed_size",
+           "refuse_packed", "unpack", "unpack_rows"]
+
+#: The dtype of packed masks.
+PACKED_NAME = "uint8"
+
+
+def packed_size(size):
+    """Bytes that hold one bit for each of ``size`` elements."""
+    return (size + 7) // 8
+
+
+def is_packed(mask):
+    """Whether a gradient mask is packed bits (uint8) rather than bool."""
+    dtype = getattr(mask, "dtype", None)
+    return dtype is not None and _contract.dtype_name(dtype) == PACKED_NAME
+
+
+def check_bits(bits, size, name="mask"):
+    """Packed bits for ``size`` elements: uint8, ``ceil(size / 8)`` of them.
+
+    ``leaky_relu_with_mask(..., packed=True)`` returns them with shape
+    ``(ceil(size / 8),)``; any shape holding that many bytes is read in C
+    order.
+
+    Raises
+    ------
+    TypeError
+        If ``bits`` is not uint8.
+    ValueError
+        If it holds another number of bytes.
+    """
+    if _contract.dtype_name(bits.dtype) != PACKED_NAME:
+        raise TypeError(f"{name} must be uint8 packed bits, got dtype "
+                        f"{_contract.dtype_name(bits.dtype)}")
+    count = math.prod(bits.shape)
+    if count != packed_size(size):
+        raise ValueError(
+            f"{name} holds packed bits for {size} elements, so it must have "
+            f"ceil({size} / 8) = {packed_size(size)} bytes, got {count} (shape "
+            f"{tuple(bits.shape)})")
+    return bits
+
+
+def refuse_packed(library, why):
+    """For libraries that cannot produce or read packed masks."""
+    raise TypeError(f"packed masks are not supported for {library} arrays: {why}")
+
+
+def _is_zero(count):
+    """``count == 0`` for a concrete count; a symbolic one is padded anyway."""
+    return isinstance(count, int) and count == 0
+
+
+def _pack_last_axis(xp, keep, device):
+    """``keep`` (bool, ``(*lead, n)``) packed 8 to a byte along its last axis:
+    ``(*lead, ceil(n / 8))`` uint8."""
+    flat = xp.astype(keep, xp.uint8)
+    *lead, count = keep.shape
+    pad = -count % 8
+    if not _is_zero(pad):
+        zeros = xp.zeros((*lead, pad), dtype=xp.uint8, device=device)
+        flat = xp.concat([flat, zeros], axis=len(lead))
+    groups = xp.reshape(flat, (*lead, -1, 8))
+    byte = groups[..., 0]
+    for k in range(1, 8):
+        byte = xp.bitwise_or(byte, xp.bitwise_left_shift(groups[..., k], k))
+    return byte
+
+
+def _unpack_last_axis(xp, bits, size, device):
+    """The inverse of :func:`_pack_last_axis`: ``(*lead, size)`` bool."""
+    element = xp.arange(size, device=device)
+    byte = xp.take(bits, element // 8, axis=len(bits.shape) - 1)
+    bit = xp.bitwise_and(xp.bitwise_right_shift(byte, xp.astype(element % 8, xp.uint8)), 1)
+    return bit != 0
+
+
+def pack(xp, keep, device=None):
+    """A bool array of any shape packed 8 to a byte, in C order:
+    ``(ceil(keep.size / 8),)`` uint8."""
+    return _pack_last_axis(xp, xp.reshape(keep, (-1,)), device)
+
+
+def pack_rows(xp, keep, device=None):
+    """Each row of a 2-D bool array packed 8 to a byte, in order:
+    ``(rows, ceil(columns / 8))`` uint8 (a batch of samples, each packed as
+    :func:`pack` packs one)."""
+    return _pack_last_axis(xp, keep, device)
+
+
+def unpack(xp, bits, shape, device=None):
+    """Packed bits as a bool array of ``shape`` (the inverse of :func:`pack`)."""
+    flat = _unpack_last_axis(xp, xp.reshape(bits, (-1,)), math.prod(shape), device)
+    return xp.reshape(flat, tuple(shape))
+
+
+def unpack_rows(xp, bits, size, device=None):
+    """The inverse of :func:`pack_rows`: ``(rows, size)`` bool."""
+    return _unpack_last_axis(xp, bits, size, device)
