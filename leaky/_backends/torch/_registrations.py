@@ -1,6 +1,8 @@
 """What both operator libraries (C++ and Python) get from Python: fake
 kernels (FakeTensor, meta, ``torch.compile``, ``torch.export``), vmap rules,
-and, for the C++ library, the CUDA kernels (CuPy when it is installed, else
+decompositions (torch's decomposition table: what exporters such as
+``torch.onnx`` turn a ``torch.ops.leaky`` call in a graph into), and, for
+the C++ library, the CUDA kernels (CuPy when it is installed, else
 torch's own ops; the Python library's kernels serve every device already).
 
 The C++ library names this module (``set_python_module``), so torch knows
@@ -8,6 +10,7 @@ where the fake kernels of its operators come from.
 """
 
 import torch
+from torch._decomp import register_decomposition
 
 from ... import _checks
 from ... import _packing
@@ -29,6 +32,8 @@ def register(cuda_kernels):
         torch.library.register_fake(f"leaky::{name}", fake)
     for name, rule in _VMAP_RULES.items():
         torch.library.register_vmap(f"leaky::{name}", rule)
+    for name, decomposition in _DECOMPOSITIONS.items():
+        register_decomposition(getattr(torch.ops.leaky, name).default)(decomposition)
     if cuda_kernels:
         for name, kernel in _CUDA_KERNELS.items():
             torch.library.register_kernel(f"leaky::{name}", "cuda", kernel)
@@ -106,6 +111,12 @@ def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
 
 _VMAP_RULES = {"leaky_relu": _vmap_forward, "leaky_relu_with_mask": _vmap_forward_with_mask,
                "leaky_relu_packed": _vmap_forward_packed, "leaky_relu_backward": _vmap_backward}
+
+
+# --------------------------------------------------------- decompositions --
+
+_DECOMPOSITIONS = {"leaky_relu": _aten.forward, "leaky_relu_with_mask": _aten.forward_with_mask,
+                   "leaky_relu_packed": _aten.forward_packed, "leaky_relu_backward": _aten.backward}
 
 
 # ------------------------------------------------------------------- CUDA --

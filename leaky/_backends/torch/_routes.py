@@ -12,12 +12,17 @@ plain        the operator library's ``direct_*``          leaky's kernels withou
 compiling    ``torch.compiler.is_compiling()``, not       :mod:`._functions` over the aten
              exporting                                    decomposition (:mod:`._aten`): inductor
                                                           fuses it; the bits are what is saved
+exporting    ``torch.compiler.is_exporting()``:           the aten decomposition itself: the
+             ``torch.export`` and the exporters built     exported program holds torch's own ops
+             on it (ONNX, AOTInductor)                    (``where(x > 0, x, x * s)``), so it runs
+                                                          and deploys without leaky, and ONNX
+                                                          gets Greater/Mul/Where
 functorch    a functorch-wrapped tensor (``torch.func``   C++ library: its operators, whose autograd
              transforms), or forward-mode AD active       has forward-mode tangents and vmap rules.
                                                           Python library (no forward mode): the
                                                           aten decomposition itself
 dispatcher   everything else: ``torch.jit`` trace and     ``torch.ops.leaky.*``: the dispatcher picks
-             script, ``torch.export``, dispatch modes,    the kernel (CPU, CUDA, fake/meta) and its
+             script, dispatch modes,                      the kernel (CPU, CUDA, fake/meta) and its
              FakeTensor, meta, CUDA, other layouts        autograd
 ===========  ==========================================  ===========================================
 
@@ -39,7 +44,10 @@ from . import _tensor_kernels as _tk
 
 __all__ = ["backward", "bind", "forward", "forward_inplace", "forward_with_mask", "mode"]
 
-PLAIN, COMPILING, FUNCTORCH, DISPATCHER = "plain", "compiling", "functorch", "dispatcher"
+PLAIN, COMPILING, EXPORTING, FUNCTORCH, DISPATCHER = (
+    "plain", "compiling", "exporting", "functorch", "dispatcher")
+# The modes that run the aten decomposition itself.
+_ATEN = frozenset((EXPORTING, FUNCTORCH))
 
 _is_functorch_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
 _direct = None  # the operator library's module (direct_* functions)
@@ -57,7 +65,7 @@ def bind(library):
 def mode(*tensors):
     """The mode of a call that is not plain (the table above)."""
     if torch.compiler.is_compiling():
-        return DISPATCHER if torch.compiler.is_exporting() else COMPILING
+        return EXPORTING if torch.compiler.is_exporting() else COMPILING
     if not _native_autograd and (torch.autograd.forward_ad._current_level >= 0 or any(
             _is_functorch_wrapped(t) for t in tensors)):
         return FUNCTORCH
@@ -103,7 +111,7 @@ def forward(x, slope):
     how = mode(x)
     if how == DISPATCHER:
         return torch.ops.leaky.leaky_relu(x, slope)
-    if how == FUNCTORCH:
+    if how in _ATEN:
         return _aten.forward(x, slope)
     return _functions.LeakyReLU.apply(x, slope, True)[0]
 
@@ -134,7 +142,7 @@ def forward_with_mask(x, slope, packed):
     if how == DISPATCHER:
         op = torch.ops.leaky.leaky_relu_packed if packed else torch.ops.leaky.leaky_relu_with_mask
         return op(x, slope)
-    if how == FUNCTORCH:
+    if how in _ATEN:
         y, mask = _aten.forward_with_mask(x, slope)
         return y, (_packing.pack(_aten.BIT_OPS, mask, mask.device) if packed else mask)
     return _functions.LeakyReLU.apply(x, slope, packed)
@@ -151,6 +159,6 @@ def backward(grad, mask, slope):
     how = mode(grad, mask)
     if how == DISPATCHER:
         return torch.ops.leaky.leaky_relu_backward(grad, mask, slope)
-    if how == FUNCTORCH:
+    if how in _ATEN:
         return _aten.backward(grad, mask, slope)
     return _functions.LeakyReLUGrad.apply(grad, mask, slope)
