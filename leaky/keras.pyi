@@ -1,0 +1,16 @@
+# Type stubs: leaky.keras (leaky/keras.py).  Keras ships no type
+# information, so its tensors are Any here.
+from typing import Any
+
+import keras  # type: ignore[import-untyped]
+
+def leaky_relu(x: Any, negative_slope: float = ...) -> Any: ...
+
+class LeakyReLU(keras.layers.Layer):  # type: ignore[misc]
+    negative_slope: float
+    def __init__(self, negative_slope: float = ..., **kwargs: Any) -> None: ...
+    def call(self, inputs: Any) -> Any: ...
+    def compute_output_shape(self, input_shape: Any) -> Any: ...
+    def get_config(self) -> dict[str, Any]: ...
+
+__all__ = ["LeakyReLU", "leaky_relu"]
