@@ -21,8 +21,19 @@ Importing this module loads and registers the operators
 ``leaky_relu_packed``, ``leaky_relu_backward`` and ``leaky_relu_``.
 """
 
+import torch as _torch
+
 from .._protocol import Capabilities
-from . import _loader, _registrations, _routes
+
+#: The oldest torch whose machinery leaky uses (``torch.library.custom_op``
+#: and ``register_vmap``, ``torch.compiler.is_exporting``); pyproject.toml's
+#: extras say the same.
+OLDEST_TORCH = (2, 6)
+if tuple(int(part) for part in _torch.__version__.split(".")[:2]) < OLDEST_TORCH:
+    raise ImportError(f"leaky.torch needs torch>={'.'.join(map(str, OLDEST_TORCH))}, "
+                      f"found torch {_torch.__version__}")
+
+from . import _loader, _registrations, _routes  # noqa: E402
 
 CAPABILITIES = Capabilities(library="torch")
 
@@ -34,5 +45,5 @@ _routes.bind(LIBRARY)
 from ._out import backward, forward, forward_packed, forward_with_mask  # noqa: E402
 from ._routes import forward_inplace  # noqa: E402
 
-__all__ = ["CAPABILITIES", "LIBRARY", "backward", "forward", "forward_inplace", "forward_packed",
+__all__ = ["CAPABILITIES", "LIBRARY", "OLDEST_TORCH", "backward", "forward", "forward_inplace", "forward_packed",
            "forward_with_mask"]
