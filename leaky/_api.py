@@ -52,8 +52,6 @@ def _refuse_ufunc_keywords(keywords, array):
             f"__array_ufunc__, not to {library} arrays ({type(array).__name__})")
 
 
-
-
 def _backend(x, keywords, slope, out=None, backend=None):
     """The backend for ``x``, after refusing what its capabilities lack:
     NumPy's ufunc keywords, ``out=``, a traced slope."""

@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_SLOPE",
     "FLOAT_NAMES",
     "SLOPE_LIMITS",
+    "checked_numpy_dtype",
     "checked_result_name",
     "compute_dtype",
     "compute_dtype_name",
@@ -231,6 +232,12 @@ def checked_result_name(dtype, slope, what="x", host_float=None):
     if not is_traced(slope):
         slope_for_dtype(slope, name)
     return name
+
+
+def checked_numpy_dtype(dtype, slope, what="x"):
+    """:func:`checked_result_name` as a NumPy dtype, with NumPy's rule for
+    bool and integers (the backends whose arrays use NumPy dtypes)."""
+    return np.dtype(checked_result_name(dtype, slope, what))
 
 
 @functools.cache

@@ -121,14 +121,14 @@ def _c_contiguous_output(out, shape, dtype, name):
 # Entry points.
 
 def forward(x, slope, out=None):
-    dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
+    dtype = _contract.checked_numpy_dtype(x.dtype, slope)
     y = _output(_checks.split_single_out(out), x, dtype, "out")
     compute_forward(x, y, slope)
     return y
 
 
 def forward_with_mask(x, slope, out=None):
-    dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
+    dtype = _contract.checked_numpy_dtype(x.dtype, slope)
     y_out, mask_out = _checks.split_out_pair(out)
     y = _output(y_out, x, dtype, "out[0]")
     mask = _output(mask_out, x, np.dtype(bool), "out[1]")
@@ -139,7 +139,7 @@ def forward_with_mask(x, slope, out=None):
 
 
 def forward_packed(x, slope, out=None):
-    dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
+    dtype = _contract.checked_numpy_dtype(x.dtype, slope)
     y_out, bits_out = _checks.split_out_pair(out)
     nbytes = _packing.packed_size(x.size)
     y = _c_contiguous_output(y_out, x.shape, dtype, "out[0]")
@@ -154,7 +154,7 @@ def forward_packed(x, slope, out=None):
 
 
 def backward(grad, mask, slope, out=None):
-    dtype = np.dtype(_contract.checked_result_name(grad.dtype, slope, "grad_output"))
+    dtype = _contract.checked_numpy_dtype(grad.dtype, slope, "grad_output")
     _checks.check_mask(mask, grad.shape)
     out = _checks.split_single_out(out)
     if _packing.is_packed(mask):

@@ -32,11 +32,6 @@ CAPABILITIES = Capabilities(
     })
 
 
-def _pair_of(forward_with_mask, block, slope):
-    """One chunk's ``(y, mask)``, as one object for Dask to split later."""
-    return forward_with_mask(block, slope)
-
-
 class DaskBackend:
     """The protocol of :mod:`._protocol` for Dask arrays whose chunks the
     backend ``chunks`` runs."""
@@ -50,13 +45,14 @@ class DaskBackend:
         return f"DaskBackend(chunks={self.chunks.__name__})"
 
     def forward(self, x, slope, out=None):
-        dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
+        dtype = _contract.checked_numpy_dtype(x.dtype, slope)
         return da.map_blocks(self.chunks.forward, x, slope, dtype=dtype,
                              meta=meta_from_array(x, dtype=dtype), token="leaky_relu")
 
     def forward_with_mask(self, x, slope, out=None):
-        dtype = np.dtype(_contract.checked_result_name(x.dtype, slope))
-        pairs = da.map_blocks(_pair_of, self.chunks.forward_with_mask, x, slope,
+        dtype = _contract.checked_numpy_dtype(x.dtype, slope)
+        # Each chunk's (y, mask) is one object, which Dask splits lazily.
+        pairs = da.map_blocks(self.chunks.forward_with_mask, x, slope,
                               dtype=object, meta=np.empty((0,) * x.ndim, dtype=object),
                               token="leaky_relu_with_mask")
         y = pairs.map_blocks(operator.itemgetter(0), dtype=dtype,
@@ -69,7 +65,7 @@ class DaskBackend:
         raise AssertionError("the router refuses packed masks for Dask")  # pragma: no cover
 
     def backward(self, grad, mask, slope, out=None):
-        dtype = np.dtype(_contract.checked_result_name(grad.dtype, slope, "grad_output"))
+        dtype = _contract.checked_numpy_dtype(grad.dtype, slope, "grad_output")
         _checks.check_mask(mask, grad.shape)
         mask = mask.rechunk(grad.chunks)  # the gradient's chunks decide
         return da.map_blocks(self.chunks.backward, grad, mask, slope, dtype=dtype,
