@@ -280,6 +280,41 @@ def test_export_works_without_warnings():
 
 # ------------------------------------------------------------ tensor kinds --
 
+def _every_output(x, grad):
+    """name -> each tensor leaky's torch operators and functions return for x."""
+    y, mask = torch.ops.leaky.leaky_relu_with_mask(x, 0.1)
+    packed_y, bits = torch.ops.leaky.leaky_relu_packed(x, 0.1)
+    leaf = x.detach().clone().requires_grad_()
+    recorded = leaky.torch.leaky_relu(leaf, 0.1)
+    (grad_x,) = torch.autograd.grad(recorded, leaf, grad)
+    return {"leaky_relu": torch.ops.leaky.leaky_relu(x, 0.1), "with_mask y": y,
+            "with_mask mask": mask, "packed y": packed_y, "packed bits": bits,
+            "backward from mask": torch.ops.leaky.leaky_relu_backward(grad, mask, 0.1),
+            "backward from bits": torch.ops.leaky.leaky_relu_backward(grad, bits, 0.1),
+            "leaky.torch.leaky_relu": leaky.torch.leaky_relu(x, 0.1),
+            "recorded for autograd": recorded, "its gradient": grad_x,
+            "leaky.leaky_relu": leaky.leaky_relu(x, 0.1)}
+
+
+# Regressions: at 1 << 20 float32 elements (4 MiB) the C++ operators once
+# allocated outputs apart from torch's allocator (for huge pages), and the
+# Python operators wrapped NumPy arrays at every size, in storages torch
+# cannot resize; the Python operators also took NumPy views of the inputs,
+# which makes torch pin the caller's own storage.
+@pytest.mark.parametrize("n", [64, 1 << 20])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_regression_outputs_and_inputs_stay_resizable_as_torchs_do(n, dtype):
+    x, grad = torch.randn(n, dtype=dtype), torch.randn(n, dtype=dtype)
+    assert F.leaky_relu(x, 0.1).untyped_storage().resizable()  # the control
+    for name, t in _every_output(x, grad).items():
+        assert t.untyped_storage().resizable(), name
+        values = t.detach().clone()
+        t.detach().resize_(2 * n)  # as a torch op with out=t would resize it
+        assert torch.equal(t.detach()[:values.numel()], values), name
+    for name, t in (("x", x), ("grad_output", grad)):
+        assert t.untyped_storage().resizable(), name
+
+
 def test_negative_and_conjugate_bit_views():
     z = torch.complex(torch.randn(10), torch.randn(10))
     view = z.conj().imag

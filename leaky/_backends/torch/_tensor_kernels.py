@@ -1,9 +1,13 @@
 """leaky's kernels on tensors, from Python: what the Python operators
 (:mod:`._python_ops`) and the CUDA kernels of either operator library run.
 
-* CPU tensors go zero-copy to the Cython kernels through NumPy views
-  (bfloat16 through ``ml_dtypes``, else torch's own op); the kernels' C fast
-  paths take plain contiguous arrays, NumPy's ufuncs the rest.
+* CPU tensors go to the Cython kernels by address, through the kernel
+  table's ``run`` (``src/leaky_kernel_table.h``), as the C++ operators'
+  CPU kernels do, and with the same layout rules: each operand one flat
+  range (a dense tensor as it lies, else a contiguous copy).  Outputs come
+  from ``torch.empty_like``; no NumPy view of any tensor is taken, because
+  torch makes a storage that NumPy views unresizable, the caller's input's
+  included.
 * CUDA tensors go to the CuPy kernels through DLPack, on torch's current
   stream, or to torch's own ops where CuPy is missing.
 
@@ -11,21 +15,19 @@ Every function returns fresh tensors of the contract's dtype and leaves
 its inputs alone, except :func:`inplace`.  The slope is already checked.
 """
 
-import numpy as np
 import torch
 
 from ... import _checks
 from ... import _contract
 from ... import _packing
-from ... import ufuncs
 from ..._cpu import kernels as _kernels
 from . import _aten
 
 __all__ = ["backward", "check_inplace", "forward", "forward_packed", "forward_with_mask",
            "inplace", "output_dtype"]
 
-_NUMPY_DTYPES = {torch.float16: np.float16, torch.float32: np.float32,
-                 torch.float64: np.float64, torch.bool: np.bool_, torch.uint8: np.uint8}
+_KINDS = {torch.float16: "float16", torch.float32: "float32", torch.float64: "float64",
+          torch.bfloat16: "bfloat16"}
 _FLOAT_DTYPES = frozenset((torch.float16, torch.float32, torch.float64))
 
 
@@ -39,22 +41,37 @@ def output_dtype(t, slope=0.0, what="x"):
     return getattr(torch, _contract.checked_result_name(t.dtype, slope, what, default))
 
 
-def _numpy_view(t):
-    """A NumPy view of a CPU tensor of a kernel dtype (or bool/uint8), or None."""
-    t = t.detach()
+def _is_dense(t):
+    """Non-overlapping and dense: some order of its dimensions is contiguous,
+    so its elements fill one range (torch's own test is not in Python)."""
+    expected = 1
+    for size, stride in sorted(zip(t.shape, t.stride()), key=lambda dim: dim[1]):
+        if size != 1:
+            if stride != expected:
+                return t.numel() == 0
+            expected *= size
+    return True
+
+
+def _flat(t):
+    """``t``'s values as one flat range: ``t`` itself if dense, else a copy."""
     if t.is_neg():
         t = t.resolve_neg()
-    if t.dtype is torch.bfloat16:
-        bf16 = _contract.numpy_bfloat16()
-        return None if bf16 is None else t.view(torch.int16).numpy().view(bf16)
-    return t.numpy() if t.dtype in _NUMPY_DTYPES else None
+    return t if _is_dense(t) else t.contiguous()
 
 
-def _tensor(a):
-    """A tensor sharing a NumPy array's memory (ml_dtypes' bfloat16 by its bits)."""
-    if a.dtype.name == "bfloat16":
-        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
-    return torch.from_numpy(a)
+def _run(op, first, *others, slope):
+    """The kernel table's ``op`` over flat operands (``first`` sets the kind)."""
+    _kernels.run_on_addresses(_KINDS[first.dtype], op,
+                              tuple(t.data_ptr() for t in (first, *others)),
+                              first.numel(), slope)
+
+
+def _laid_out_like(t, like):
+    """``t`` (contiguous) in ``like``'s layout when that is dense."""
+    if like.is_contiguous() or not _is_dense(like):
+        return t
+    return torch.empty_like(like).copy_(t)
 
 
 def _cupy_backend_for(*tensors):
@@ -89,10 +106,10 @@ def forward(x, slope):
     """``x if x > 0 else slope * x``."""
     x = _values(x, slope)
     if x.is_cpu:
-        source = _numpy_view(x)
-        if source is not None:
-            y = _kernels.forward_fast(source, slope, None)
-            return _tensor(ufuncs.leaky_relu(source, slope) if y is None else y)
+        x = _flat(x)
+        y = torch.empty_like(x)
+        _run("forward", x, y, slope=slope)
+        return y
     gpu = _cupy_backend_for(x)
     if gpu is not None:
         y = torch.empty_like(x)
@@ -105,12 +122,10 @@ def forward_with_mask(x, slope):
     """``(y, x > 0)``."""
     x = _values(x, slope)
     if x.is_cpu:
-        source = _numpy_view(x)
-        if source is not None:
-            pair = _kernels.forward_mask_fast(source, slope)
-            if pair is None:
-                pair = ufuncs.leaky_relu_with_mask(source, slope)
-            return _tensor(np.asarray(pair[0])), _tensor(np.asarray(pair[1]))
+        x = _flat(x)
+        y, mask = torch.empty_like(x), torch.empty_like(x, dtype=torch.bool)
+        _run("forward_mask", x, y, mask, slope=slope)
+        return y, mask
     gpu = _cupy_backend_for(x)
     if gpu is not None:
         y, mask = torch.empty_like(x), torch.empty_like(x, dtype=torch.bool)
@@ -128,11 +143,12 @@ def forward_packed(x, slope):
     """``(y, bits)``: ``x > 0`` packed 8 to a byte, in C order."""
     x = _values(x, slope)
     if x.is_cpu:
-        source = _numpy_view(x)
-        if source is not None and source.flags.c_contiguous:
-            pair = _kernels.forward_bits_fast(source, slope, None, None)
-            if pair is not None:
-                return _tensor(pair[0]), _tensor(pair[1])
+        values = _flat(x)
+        dense = values.contiguous()
+        bits = torch.empty(_packing.packed_size(dense.numel()), dtype=torch.uint8)
+        y = torch.empty_like(dense)
+        _run("forward_bits", dense, y, bits, slope=slope)
+        return _laid_out_like(y, values), bits
     gpu = _cupy_backend_for(x)
     if gpu is not None:
         x = x.contiguous()
@@ -155,20 +171,20 @@ def backward(grad, mask, slope):
             _on_torch_stream(gpu.compute_backward_packed, grad.contiguous(), mask.contiguous(),
                              grad_in, slope=slope)
             return grad_in
-        if grad.is_cpu and grad.is_contiguous():
-            source, bits = _numpy_view(grad), _numpy_view(mask.contiguous())
-            if source is not None:
-                grad_in = _kernels.backward_bits_fast(source, bits.reshape(-1), slope, None)
-                if grad_in is not None:
-                    return _tensor(grad_in)
+        if grad.is_cpu:
+            values = _flat(grad)
+            dense = values.contiguous()
+            grad_in = torch.empty_like(dense)
+            _run("backward_bits", dense, mask.contiguous(), grad_in, slope=slope)
+            return _laid_out_like(grad_in, values)
         mask = _packing.unpack(_aten.BIT_OPS, mask, grad.shape, mask.device)
     if grad.is_cpu:
-        source, keep = _numpy_view(grad), _numpy_view(mask)
-        if source is not None:
-            grad_in = _kernels.backward_fast(source, keep, slope)
-            if grad_in is None:
-                grad_in = ufuncs.leaky_relu_backward(source, keep, slope)
-            return _tensor(np.asarray(grad_in))
+        grad = _flat(grad)
+        if mask.stride() != grad.stride() or not _is_dense(mask):
+            mask = torch.empty_like(grad, dtype=torch.bool).copy_(mask)
+        grad_in = torch.empty_like(grad)
+        _run("backward", grad, mask, grad_in, slope=slope)
+        return grad_in
     gpu = _cupy_backend_for(grad, mask)
     if gpu is not None:
         grad_in = torch.empty_like(grad)
@@ -189,9 +205,8 @@ def check_inplace(x, slope):
 def inplace(x, slope):
     """Leaky ReLU written into ``x`` (no autograd, no version bump here)."""
     check_inplace(x, slope)
-    if x.is_cpu and x.dtype in _FLOAT_DTYPES and not x.is_neg() \
+    if x.is_cpu and _is_dense(x) and not x.is_neg() \
             and not torch._C._is_cow_tensor(x):
-        view = _numpy_view(x)
-        if _kernels.forward_fast(view, slope, view) is not None:
-            return
+        _run("forward", x, x, slope=slope)
+        return
     x.copy_(forward(x, slope))

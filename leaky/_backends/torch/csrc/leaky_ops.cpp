@@ -33,8 +33,6 @@
 #include <c10/core/impl/TorchDispatchModeTLS.h>
 
 #include <cmath>
-#include <cstdlib>
-#include <sys/mman.h>
 
 #include "leaky_kernel_table.h"
 
@@ -133,26 +131,11 @@ Tensor values(const Tensor& x, const char* what, double slope) {
 }
 
 // ------------------------------------------------------------- outputs --
-// Large outputs are allocated as NumPy allocates large arrays: aligned to a
-// huge page and madvise(MADV_HUGEPAGE)d, so filling them takes a few page
-// faults instead of one per 4 KiB (with transparent huge pages in "madvise"
-// mode, the common default, torch's own allocator gets small pages).
-constexpr size_t kHugePage = size_t(1) << 21;
-constexpr size_t kHugeFrom = size_t(1) << 22;  // NumPy's threshold
-
+// Outputs come from torch's own allocator, laid out like their input, so
+// they behave as torch's outputs do (resizable, seen by the profiler's
+// memory accounting, huge pages under C10_THP_MEM_ALLOC_ENABLE).
 Tensor new_output(const Tensor& like, at::ScalarType dtype) {
-  size_t nbytes = size_t(like.numel()) * c10::elementSize(dtype);
-  if (nbytes < kHugeFrom || !like.is_cpu() || !like.is_non_overlapping_and_dense())
-    return at::empty_like(like, like.options().dtype(dtype));
-  size_t rounded = (nbytes + kHugePage - 1) / kHugePage * kHugePage;
-  void* data = nullptr;
-  if (posix_memalign(&data, kHugePage, rounded) != 0)
-    return at::empty_like(like, like.options().dtype(dtype));
-#ifdef MADV_HUGEPAGE
-  madvise(data, rounded, MADV_HUGEPAGE);
-#endif
-  return at::from_blob(data, like.sizes(), like.strides(), [](void* p) { free(p); },
-                       like.options().dtype(dtype));
+  return at::empty_like(like, like.options().dtype(dtype));
 }
 
 Tensor new_output(const Tensor& like) { return new_output(like, like.scalar_type()); }
@@ -182,8 +165,8 @@ std::tuple<Tensor, Tensor> forward_with_mask_cpu(const Tensor& x_in, double slop
 std::tuple<Tensor, Tensor> forward_packed_cpu(const Tensor& x_in, double slope) {
   Tensor v = values(x_in, "x", slope);
   Tensor x = v.contiguous();
-  Tensor y = new_output(x);
   Tensor bits = at::empty({packed_size(x.numel())}, x.options().dtype(at::kByte));
+  Tensor y = new_output(x);
   run(LEAKY_OP_FORWARD_BITS, x.scalar_type(), {x.data_ptr(), y.data_ptr(), bits.data_ptr()},
       x.numel(), slope);
   if (!v.is_contiguous() && v.is_non_overlapping_and_dense()) {
