@@ -290,20 +290,29 @@ static inline __m256 leaky_lanes8(unsigned byte)
     return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)byte), w), w));
 }
 
+/* Bits 0..7 -> the sign bits of eight 32-bit lanes: all that blendv reads. */
+static inline __m256 leaky_sign_lanes8(uint32_t bits)
+{
+    const __m256i shifts = _mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24);
+    return _mm256_castsi256_ps(_mm256_sllv_epi32(_mm256_set1_epi32((int)bits), shifts));
+}
+
 static inline void leaky_float_bstep(const float *g, uint32_t bits, float *out, float slope)
 {
     __m256 v = _mm256_loadu_ps(g);
     _mm256_store_ps(out, _mm256_blendv_ps(_mm256_mul_ps(v, _mm256_set1_ps(slope)), v,
-                                          leaky_lanes8(bits & 0xffu)));
+                                          leaky_sign_lanes8(bits)));
 }
 
+/* The same for 64-bit lanes: bits 0..3 and 4..7 to the lanes' sign bits. */
 static inline void leaky_double_bstep(const double *g, uint32_t bits, double *out, double slope)
 {
     const __m256d s = _mm256_set1_pd(slope);
-    const __m256i w = _mm256_setr_epi64x(1, 2, 4, 8);
+    const __m256i word = _mm256_set1_epi64x((long long)bits);
+    const __m256i shifts[2] = {_mm256_setr_epi64x(63, 62, 61, 60),
+                               _mm256_setr_epi64x(59, 58, 57, 56)};
     for (int half = 0; half < 2; half++) {
-        __m256i b = _mm256_and_si256(_mm256_set1_epi64x((bits >> (4 * half)) & 0xf), w);
-        __m256d keep = _mm256_castsi256_pd(_mm256_cmpeq_epi64(b, w));
+        __m256d keep = _mm256_castsi256_pd(_mm256_sllv_epi64(word, shifts[half]));
         __m256d v = _mm256_loadu_pd(g + 4 * half);
         _mm256_store_pd(out + 4 * half, _mm256_blendv_pd(_mm256_mul_pd(v, s), v, keep));
     }
@@ -534,6 +543,15 @@ static inline uint32_t leaky_half_one(const uint16_t *x, uint16_t *y, float slop
         intptr_t i = 0;                                                                     \
         for (; i < n && ((uintptr_t)(out + i) % (VECTOR_BYTES)) != 0; i++)                  \
             bone(g + i, (bits[i >> 3] >> (i & 7)) & 1u, out + i, slope);                    \
+        /* 32 elements a word, read once (8 bytes, so 64 elements ahead). */               \
+        const int phase = (int)(i & 7);                                                     \
+        for (; i + 64 <= n; i += 32) {                                                      \
+            uint64_t bytes;                                                                 \
+            memcpy(&bytes, bits + (i >> 3), 8);                                             \
+            const uint32_t word = (uint32_t)(bytes >> phase);                               \
+            for (int k = 0; k < 32; k += (STEP))                                            \
+                bstep(g + i + k, word >> k, out + i + k, slope);                            \
+        }                                                                                   \
         for (; i + 32 <= n; i += (STEP)) {                                                  \
             uint32_t word;                                                                  \
             memcpy(&word, bits + (i >> 3), 4);                                              \

@@ -121,6 +121,10 @@ def test_every_cpu_variant_gives_the_same_bits(variant, dtype, offset):
     assert_same_bits(y, torch_forward(x, -0.5))
     assert_same_bits(kernels.backward_bits_fast(grad, bits, -0.5, None),
                      torch_backward(grad, x, -0.5))
+    # An output off vector alignment starts the SIMD steps mid-byte of bits.
+    grad_in = np.empty(n + offset, dtype)[offset:]
+    assert kernels.backward_bits_fast(grad, bits, -0.5, grad_in) is grad_in
+    assert_same_bits(grad_in, torch_backward(grad, x, -0.5))
 
 
 @pytest.mark.parametrize("variant", _cpu.supported_variants())
