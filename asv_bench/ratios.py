@@ -207,8 +207,12 @@ def network_rows():
         import torch  # noqa: F401
     except ImportError:
         return
-    for name, compiled, inplace, mode in _network_variants():
-        pair = [network(name, impl, inplace, compiled) for impl in ("leaky.torch", "torch")]
+    variants = [(name, compiled, inplace, False, mode)
+                for name, compiled, inplace, mode in _network_variants()]
+    variants.append(("DCGAN-D", False, False, True, "eager, channels last"))
+    for name, compiled, inplace, channels_last, mode in variants:
+        pair = [network(name, impl, inplace, compiled, channels_last)
+                for impl in ("leaky.torch", "torch")]
         for model, x in pair:  # compile and warm up outside the timing
             training_step(model, x)
         yield (f"{name} training step ({mode}) / torch.nn.LeakyReLU", 1.0,

@@ -188,9 +188,10 @@ NETWORKS = {
 }
 
 
-def network(name, implementation, inplace, compiled):
+def network(name, implementation, inplace, compiled, channels_last=False):
     """``(model, input)``: the network with leaky's or torch's LeakyReLU,
-    eager or compiled (inductor)."""
+    eager or compiled (inductor), its model and input channels-last if
+    asked (a convolutional network's faster layout on CPUs)."""
     import torch
 
     build, shape, slope = NETWORKS[name]
@@ -201,6 +202,8 @@ def network(name, implementation, inplace, compiled):
         cls = torch.nn.LeakyReLU
     model = build(lambda: cls(slope, inplace=inplace))
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
+    if channels_last:
+        model, x = model.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
     if compiled:
         model = torch.compile(model, backend="inductor")
     return model, x

@@ -59,16 +59,34 @@ def register():
     leaky_relu_backward.register_autograd(_gradient, setup_context=_save_input_mask)
 
 
-def _keep(ctx, inputs, mask):
-    """What every backward needs: the mask (bits or bool), the slope, the arity."""
+def _keep(ctx, inputs, mask, order=None):
+    """What every backward needs: the mask (bits or bool), the slope, the
+    arity, and the order of the dimensions the bits were packed in."""
     ctx.save_for_backward(mask)
     ctx.slope = inputs[-1]
     ctx.n_inputs = len(inputs)
+    ctx.order = order
+
+
+def _memory_order(x):
+    """``x``'s dimensions from the largest stride to the smallest (None for C
+    order): ``x.permute(order)`` is contiguous when ``x`` is dense."""
+    if x.dim() < 2 or x.is_contiguous():
+        return None
+    return sorted(range(x.dim()), key=lambda dim: -x.stride(dim))
+
+
+def _inverse(order):
+    return sorted(range(len(order)), key=order.__getitem__)
 
 
 def _save_bits_of_input(ctx, inputs, output):
-    keep = inputs[0].detach() > 0
-    _keep(ctx, inputs, _packing.pack(_aten.BIT_OPS, keep, keep.device))
+    """leaky_relu's own bits, never returned: packed in x's memory order, as
+    the C++ operators pack theirs (a channels-last x read as it lies)."""
+    x = inputs[0].detach()
+    order = _memory_order(x)
+    keep = (x if order is None else x.permute(order)) > 0
+    _keep(ctx, inputs, _packing.pack(_aten.BIT_OPS, keep, keep.device), order)
 
 
 def _save_output_mask(ctx, inputs, output):
@@ -83,7 +101,11 @@ def _save_input_mask(ctx, inputs, output):
 def _gradient(ctx, grad, *unused):
     """Every operator's derivative: the backward operator on the saved mask."""
     (mask,) = ctx.saved_tensors
-    grad_input = torch.ops.leaky.leaky_relu_backward(grad, mask, ctx.slope)
+    if ctx.order is None:
+        grad_input = torch.ops.leaky.leaky_relu_backward(grad, mask, ctx.slope)
+    else:
+        grad_input = torch.ops.leaky.leaky_relu_backward(
+            grad.permute(ctx.order), mask, ctx.slope).permute(_inverse(ctx.order))
     return (grad_input,) + (None,) * (ctx.n_inputs - 1)
 
 
