@@ -29,6 +29,7 @@ once, exactly like PyTorch's CPU kernel.
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_New
 from cpython.ref cimport Py_INCREF
+from libc.stdint cimport int64_t
 from cython.parallel cimport prange
 from numpy cimport npy_bool, npy_intp, npy_uint8, npy_uint16, npy_uint32, npy_uint64, PyArrayObject
 
@@ -128,7 +129,7 @@ cdef extern from "leaky_kernel_table.h" nogil:
 
     ctypedef struct leaky_kernel_table:
         int version
-        void (*run)(int kind, int op, char** data, long long n, double slope) noexcept nogil
+        void (*run)(int kind, int op, char** data, int64_t n, double slope) noexcept nogil
         double float32_slope_limit
     int LEAKY_KERNEL_TABLE_VERSION
     const char* LEAKY_KERNEL_TABLE_NAME
@@ -881,7 +882,7 @@ cdef npy_intp value_size(Kind kind) noexcept nogil:
     return 2  # HALF, BFLOAT16
 
 
-cdef void run_from_table(int kind, int op, char** data, long long n,
+cdef void run_from_table(int kind, int op, char** data, int64_t n,
                          double slope) noexcept nogil:
     """The table's ``run``: one flat range, threads as ``run_flat`` splits it."""
     cdef npy_intp size = value_size(<Kind>kind)
