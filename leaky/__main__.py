@@ -44,11 +44,24 @@ def _backends():
 
 
 def _torch_operators():
-    """Which torch operator library is active, and how it was built."""
+    """Whether leaky's C++ torch operators are built for the installed
+    torch (asking builds nothing)."""
     if importlib.util.find_spec("torch") is None:
         return []
-    from ._backends import torch as torch_backend
-    return [f"torch operators: {torch_backend.LIBRARY.how}"]
+    from . import _torch_build
+    return [f"torch operators: {_torch_build.state()}"]
+
+
+def _build_torch_operators():
+    """``--build-torch-ops``: build them now (a Docker image, say); 0 if built."""
+    from . import _torch_build
+    try:
+        path = _torch_build.build()
+    except Exception as exc:
+        print(f"leaky: the torch operators could not be built: {exc}", file=sys.stderr)
+        return 1
+    print(f"torch operators: built for this torch: {path}")
+    return 0
 
 
 def _report(name, failures, passed_line):
@@ -77,7 +90,11 @@ def _gpu_section():
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m leaky", description=__doc__)
     parser.add_argument("--no-bench", action="store_true", help="skip the benchmark")
+    parser.add_argument("--build-torch-ops", action="store_true",
+                        help="build the C++ torch operators for the installed torch, and exit")
     args = parser.parse_args(argv)
+    if args.build_torch_ops:
+        return _build_torch_operators()
 
     print("\n".join(_build_info() + _backends() + _torch_operators()))
     dtypes = ", ".join(dtype.name for dtype in checked_dtypes())

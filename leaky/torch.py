@@ -31,7 +31,7 @@ import torch
 
 from . import _contract
 from ._backends import torch as _backend  # noqa: F401  (loads the operators)
-from ._backends.torch import _routes
+from ._backends.torch import _modes
 
 __all__ = ["LeakyReLU", "leaky_relu"]
 
@@ -76,13 +76,14 @@ def leaky_relu(input: torch.Tensor, negative_slope: float = _contract.DEFAULT_SL
 
 @torch.jit.unused
 def _eager(input: torch.Tensor, negative_slope: float, inplace: bool) -> torch.Tensor:
-    """Everything but TorchScript: the route table (``_backends.torch._routes``)."""
+    """Everything but TorchScript: the operators, unless a graph is being
+    traced (``_backends.torch._modes``)."""
     if not isinstance(input, torch.Tensor):  # as F.leaky_relu says it
         raise TypeError(f"leaky_relu(): argument 'input' (position 1) must be "
                         f"torch.Tensor, not {type(input).__module__}.{type(input).__name__}")
     if inplace:
-        return _routes.forward_inplace(input, negative_slope)
-    return _routes.forward(input, negative_slope)
+        return _modes.forward_inplace(input, negative_slope)
+    return _modes.forward(input, negative_slope)
 
 
 class LeakyReLU(torch.nn.Module):

@@ -906,34 +906,6 @@ def kernel_table_capsule():
     return PyCapsule_New(&kernel_table, LEAKY_KERNEL_TABLE_NAME, NULL)
 
 
-#: The table's names for Python callers of :func:`run_on_addresses`.
-TABLE_KINDS = {"float16": HALF, "float32": SINGLE, "float64": DOUBLE, "bfloat16": BFLOAT16}
-TABLE_OPS = {"forward": FORWARD, "forward_mask": FORWARD_MASK, "backward": BACKWARD,
-             "forward_bits": FORWARD_BITS, "backward_bits": BACKWARD_BITS}
-
-
-def run_on_addresses(str kind, str op, tuple addresses, long long n, double slope):
-    """The table's ``run`` for Python code that holds raw addresses: leaky's
-    Python torch operators pass tensors' ``data_ptr()``, so no NumPy view
-    pins a tensor's storage (torch makes a storage viewed by NumPy
-    unresizable).  ``kind`` and ``op`` are keys of ``TABLE_KINDS`` and
-    ``TABLE_OPS``; the operands, their order and what the caller checks
-    are as in ``src/leaky_kernel_table.h``.  Large calls release the GIL."""
-    cdef int table_kind = TABLE_KINDS[kind], table_op = TABLE_OPS[op]
-    cdef int nop = 2 if table_op == FORWARD else 3
-    if len(addresses) != nop:
-        raise ValueError(f"{op} takes {nop} operands, got {len(addresses)}")
-    cdef char* data[3]
-    cdef int k
-    for k in range(nop):
-        data[k] = <char*><size_t>addresses[k]
-    if n >= parallel_min_elements:
-        with nogil:
-            run_from_table(table_kind, table_op, data, n, slope)
-    else:
-        run_from_table(table_kind, table_op, data, n, slope)
-
-
 # ------------------------------------------------------------- build info --
 
 def openmp_enabled():

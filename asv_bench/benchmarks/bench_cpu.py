@@ -212,7 +212,8 @@ class BFloat16:
 
 class TorchModule:
     """leaky.torch against torch's own leaky_relu, float32: forward without
-    grad, and forward + backward with requires_grad (torch's default threads)."""
+    grad, and forward + backward with requires_grad, by ``.backward()`` and
+    by ``torch.autograd.grad`` (torch's default threads)."""
 
     params = ([10, 256 * 512, 1_000_000], ["leaky.torch", "F.leaky_relu"])
     param_names = ["size", "implementation"]
@@ -236,6 +237,10 @@ class TorchModule:
 
     def time_forward_backward(self, size, impl):
         self.func(self.x_grad, SLOPE).backward(self.grad)
+
+    def time_forward_autograd_grad(self, size, impl):
+        import torch
+        torch.autograd.grad(self.func(self.x_grad, SLOPE), self.x_grad, self.grad)
 
     def time_tensor_through_leaky_relu(self, size, impl):
         import leaky

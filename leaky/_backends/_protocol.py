@@ -41,8 +41,6 @@ class Capabilities:
         Produces and reads packed masks (one bit an element).
     traced_slope : bool
         Takes a traced JAX scalar as the slope.
-    lazy : bool
-        Returns lazy arrays (nothing is computed until asked).
     wraps_chunks : bool
         Runs another backend on each chunk: the router hands it the backend
         of the array's chunks (:meth:`around`).
@@ -55,7 +53,6 @@ class Capabilities:
     out: bool = True
     packed: bool = True
     traced_slope: bool = False
-    lazy: bool = False
     wraps_chunks: bool = False
     why_not: Mapping[str, str] = field(default_factory=dict)
 

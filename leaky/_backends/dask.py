@@ -23,7 +23,7 @@ from ._protocol import Capabilities
 __all__ = ["CAPABILITIES", "DaskBackend", "around"]
 
 CAPABILITIES = Capabilities(
-    library="Dask", out=False, packed=False, lazy=True, wraps_chunks=True,
+    library="Dask", out=False, packed=False, wraps_chunks=True,
     why_not={
         "out": "Dask arrays are lazy and cannot be written into",
         "packed": "each bit's place depends on the element's position in the whole "
@@ -60,9 +60,6 @@ class DaskBackend:
         mask = pairs.map_blocks(operator.itemgetter(1), dtype=bool,
                                 meta=meta_from_array(x, dtype=bool))
         return y, mask
-
-    def forward_packed(self, x, slope, out=None):
-        raise AssertionError("the router refuses packed masks for Dask")  # pragma: no cover
 
     def backward(self, grad, mask, slope, out=None):
         dtype = _contract.checked_numpy_dtype(grad.dtype, slope, "grad_output")

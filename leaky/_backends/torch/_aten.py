@@ -1,9 +1,11 @@
-"""leaky's operators written in aten ops: the decomposition.
+"""leaky's operators written in aten ops: the decomposition, and the
+contract's checks of a tensor.
 
 torch.compile runs these (through :mod:`._functions`) instead of leaky's
 kernels, so inductor fuses them with their neighbours as it fuses torch's
-own ``leaky_relu``; exporters and ``ExportedProgram.run_decompositions``
-use them as the operators' decompositions.  The math is torch's reference
+own ``leaky_relu``; exporters record them, and ``torch.onnx`` and
+``ExportedProgram.run_decompositions`` use them as the operators'
+decompositions; without the C++ operators they are what runs.  The math is torch's reference
 for ``F.leaky_relu`` (``torch._refs``): a select ``where(x > 0, x, x * s)``,
 with float16/bfloat16 computed in float32 and rounded once.  Packed bits
 are laid out as everywhere in leaky (:mod:`leaky._packing`, which packs
@@ -15,11 +17,49 @@ from types import SimpleNamespace
 
 import torch
 
+from ... import _contract
 from ... import _packing
 
-__all__ = ["BIT_OPS", "backward", "forward", "forward_packed", "forward_with_mask"]
+__all__ = ["BIT_OPS", "backward", "check_inplace", "check_tensor", "forward", "forward_packed",
+           "forward_with_mask", "output_dtype"]
 
 _HALF = (torch.float16, torch.bfloat16)
+
+
+def check_tensor(x, what="x"):
+    """Refuse, naming it, a tensor no kernel of leaky's serves."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor, got {type(x).__name__}")
+    if x.is_nested:
+        raise TypeError(f"leaky_relu got a nested tensor as {what}: only dense tensors "
+                        "are supported")
+    if x.layout is not torch.strided:
+        raise TypeError(f"leaky_relu got {what} with layout {x.layout}: only dense "
+                        "(torch.strided) tensors are supported")
+    if x.is_quantized:
+        raise TypeError(f"leaky_relu got {what} with quantized dtype {x.dtype}: "
+                        "dequantize it first")
+    if x.is_complex():
+        raise TypeError(f"leaky_relu got {what} with dtype {x.dtype}: complex numbers "
+                        "have no order, so 'x > 0' is undefined")
+
+
+def output_dtype(t, slope=0.0, what="x"):
+    """The contract's result dtype for ``t``: floats keep theirs, bool and
+    integers promote as ``torch.sin`` does (to torch's default float).
+    Checks the slope first (finite), then that it fits the result's
+    precision, in the order every public function checks them."""
+    slope = _contract.validate_slope(slope)
+    default = _contract.dtype_name(torch.get_default_dtype())
+    return getattr(torch, _contract.checked_result_name(t.dtype, slope, what, default))
+
+
+def check_inplace(x, slope):
+    """In place needs ``x`` to hold its own result: a floating tensor."""
+    dtype = output_dtype(x, slope)
+    if dtype != x.dtype:
+        raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}: "
+                        f"the result is {dtype}")
 
 
 def _result(x):

@@ -1,18 +1,18 @@
-"""The two ``torch.autograd.Function``\\ s: what ``torch.compile`` traces.
+r"""The two ``torch.autograd.Function``\ s: what ``torch.compile`` traces,
+and what runs where the C++ operators cannot be had.
 
-Under ``torch.compile`` leaky's forward and backward are the aten
-decomposition (:mod:`._aten`), so inductor fuses them with their neighbours
-as it fuses torch's own ``leaky_relu``, and no leaky kernel is called as an
-extern.  These Functions make the compiled backward save what leaky's
-eager one saves, the packed bits (one bit an element), where aten's own
-derivative of ``where`` would keep a bool mask.
+Their forward and backward are the aten decomposition (:mod:`._aten`), so
+inductor fuses them with their neighbours as it fuses torch's own
+``leaky_relu``, and no leaky kernel is called as an extern.  They make the
+backward save what leaky's operators save, the packed bits (one bit an
+element), where aten's own derivative of ``where`` would keep a bool mask.
 
 :class:`LeakyReLU` returns ``(y, mask)``, the mask packed if asked, and
 saves it; its derivative, :class:`LeakyReLUGrad`, is linear in the
 gradient, so its own derivative is itself (double backward).  Dynamo does
 not trace a Function with a custom ``jvp``, so they have none: forward-mode
-AD and ``torch.func`` never reach them (the route table sends those modes
-to the operators, or to the plain decomposition).
+AD needs the C++ operators (torch says so: "You must implement the jvp
+function").
 """
 
 import torch

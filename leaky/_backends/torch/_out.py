@@ -1,7 +1,7 @@
 """The ``out=`` face of the torch backend: ``leaky.leaky_relu(tensor,
 out=...)`` and its two siblings.
 
-``out=x`` is in place (:func:`._routes.forward_inplace`, version counter
+``out=x`` is in place (:func:`._modes.forward_inplace`, version counter
 bumped, autograd recorded).  Any other ``out`` is checked (shape, dtype,
 ``torch.Tensor``) before anything is written, refused while autograd
 records (as torch's own ``out=`` functions refuse it), and written with
@@ -12,8 +12,8 @@ import torch
 
 from ... import _checks
 from ... import _packing
-from . import _routes
-from . import _tensor_kernels as _tk
+from . import _aten
+from . import _modes
 
 __all__ = ["backward", "forward", "forward_packed", "forward_with_mask"]
 
@@ -56,24 +56,24 @@ def _deliver(results, outs, inputs):
 def forward(x, slope, out=None):
     out = _checks.split_single_out(out)
     if out is None:
-        return _routes.forward(x, slope)
+        return _modes.forward(x, slope)
     if _is_view_of(out, x):
-        return _routes.forward_inplace(x, slope)
-    _checked_out(out, x.shape, _tk.output_dtype(x, slope), "out")
-    return _deliver((_routes.forward(x, slope),), (out,), (x,))[0]
+        return _modes.forward_inplace(x, slope)
+    _checked_out(out, x.shape, _aten.output_dtype(x, slope), "out")
+    return _deliver((_modes.forward(x, slope),), (out,), (x,))[0]
 
 
 def _forward_pair(x, slope, out, packed):
     y_out, mask_out = _checks.split_out_pair(out)
     if y_out is None and mask_out is None:
-        return _routes.forward_with_mask(x, slope, packed)
+        return _modes.forward_with_mask(x, slope, packed)
     if y_out is not None:
-        _checked_out(y_out, x.shape, _tk.output_dtype(x, slope), "out[0]")
+        _checked_out(y_out, x.shape, _aten.output_dtype(x, slope), "out[0]")
     if mask_out is not None:
         shape = (_packing.packed_size(x.numel()),) if packed else x.shape
         _checked_out(mask_out, shape, torch.uint8 if packed else torch.bool, "out[1]")
     _refuse_under_autograd(x, *(o for o in (y_out, mask_out) if o is not None))
-    return _deliver(_routes.forward_with_mask(x, slope, packed), (y_out, mask_out), (x,))
+    return _deliver(_modes.forward_with_mask(x, slope, packed), (y_out, mask_out), (x,))
 
 
 def forward_with_mask(x, slope, out=None):
@@ -89,6 +89,6 @@ def backward(grad, mask, slope, out=None):
     _checks.check_mask(mask, grad.shape)
     out = _checks.split_single_out(out)
     if out is None:
-        return _routes.backward(grad, mask, slope)
-    _checked_out(out, grad.shape, _tk.output_dtype(grad, slope, "grad_output"), "out")
-    return _deliver((_routes.backward(grad, mask, slope),), (out,), (grad,))[0]
+        return _modes.backward(grad, mask, slope)
+    _checked_out(out, grad.shape, _aten.output_dtype(grad, slope, "grad_output"), "out")
+    return _deliver((_modes.backward(grad, mask, slope),), (out,), (grad,))[0]

@@ -1,9 +1,8 @@
-"""What both operator libraries (C++ and Python) get from Python: fake
-kernels (FakeTensor, meta, ``torch.compile``, ``torch.export``), vmap rules,
-decompositions (torch's decomposition table: what exporters such as
-``torch.onnx`` turn a ``torch.ops.leaky`` call in a graph into), and, for
-the C++ library, the CUDA kernels (CuPy when it is installed, else
-torch's own ops; the Python library's kernels serve every device already).
+"""What the C++ operators get from Python: fake kernels (FakeTensor, meta,
+``torch.compile``, ``torch.export``), vmap rules, decompositions (torch's
+decomposition table: what exporters such as ``torch.onnx`` turn a
+``torch.ops.leaky`` call in a graph into), and the CUDA kernels
+(:mod:`._cuda`).
 
 The C++ library names this module (``set_python_module``), so torch knows
 where the fake kernels of its operators come from.
@@ -15,15 +14,15 @@ from torch._decomp import register_decomposition
 from ... import _checks
 from ... import _packing
 from . import _aten
-from . import _tensor_kernels as _tk
+from . import _cuda
 
 __all__ = ["register"]
 
 _registered = False
 
 
-def register(cuda_kernels):
-    """Register everything (once); ``cuda_kernels`` for the C++ library."""
+def register():
+    """Register everything (once)."""
     global _registered
     if _registered:
         return
@@ -34,15 +33,14 @@ def register(cuda_kernels):
         torch.library.register_vmap(f"leaky::{name}", rule)
     for name, decomposition in _DECOMPOSITIONS.items():
         register_decomposition(getattr(torch.ops.leaky, name).default)(decomposition)
-    if cuda_kernels:
-        for name, kernel in _CUDA_KERNELS.items():
-            torch.library.register_kernel(f"leaky::{name}", "cuda", kernel)
+    for name, kernel in _cuda.KERNELS.items():
+        torch.library.register_kernel(f"leaky::{name}", "cuda", kernel)
 
 
 # ------------------------------------------------------------------ fakes --
 
 def _fake_forward(x, negative_slope):
-    return torch.empty_like(x, dtype=_tk.output_dtype(x, negative_slope))
+    return torch.empty_like(x, dtype=_aten.output_dtype(x, negative_slope))
 
 
 def _fake_forward_with_mask(x, negative_slope):
@@ -56,12 +54,12 @@ def _fake_forward_packed(x, negative_slope):
 
 def _fake_backward(grad_output, mask, negative_slope):
     _checks.check_mask(mask, grad_output.shape)
-    dtype = _tk.output_dtype(grad_output, negative_slope, "grad_output")
+    dtype = _aten.output_dtype(grad_output, negative_slope, "grad_output")
     return torch.empty_like(grad_output, dtype=dtype)
 
 
 def _fake_inplace(x, negative_slope):
-    return None
+    _aten.check_inplace(x, negative_slope)
 
 
 _FAKES = {"leaky_relu": _fake_forward, "leaky_relu_with_mask": _fake_forward_with_mask,
@@ -109,18 +107,18 @@ def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
     return torch.ops.leaky.leaky_relu_backward(grad, mask, negative_slope), 0
 
 
+def _vmap_inplace(info, in_dims, x, negative_slope):
+    """Elementwise: in place on the batched tensor as it lies."""
+    torch.ops.leaky.leaky_relu_(x, negative_slope)
+    return None, None
+
+
 _VMAP_RULES = {"leaky_relu": _vmap_forward, "leaky_relu_with_mask": _vmap_forward_with_mask,
-               "leaky_relu_packed": _vmap_forward_packed, "leaky_relu_backward": _vmap_backward}
+               "leaky_relu_packed": _vmap_forward_packed, "leaky_relu_backward": _vmap_backward,
+               "leaky_relu_": _vmap_inplace}
 
 
 # --------------------------------------------------------- decompositions --
 
 _DECOMPOSITIONS = {"leaky_relu": _aten.forward, "leaky_relu_with_mask": _aten.forward_with_mask,
                    "leaky_relu_packed": _aten.forward_packed, "leaky_relu_backward": _aten.backward}
-
-
-# ------------------------------------------------------------------- CUDA --
-
-_CUDA_KERNELS = {"leaky_relu": _tk.forward, "leaky_relu_with_mask": _tk.forward_with_mask,
-                 "leaky_relu_packed": _tk.forward_packed, "leaky_relu_backward": _tk.backward,
-                 "leaky_relu_": _tk.inplace}

@@ -1,36 +1,30 @@
 // leaky's torch operators, registered from C++ (TORCH_LIBRARY).
 //
-// Schemas (the Python fallback in _python_ops.py registers the same):
 //   leaky_relu(Tensor x, float negative_slope) -> Tensor
 //   leaky_relu_with_mask(Tensor x, float negative_slope) -> (Tensor, Tensor)
 //   leaky_relu_packed(Tensor x, float negative_slope) -> (Tensor, Tensor)
 //   leaky_relu_backward(Tensor grad_output, Tensor mask, float negative_slope) -> Tensor
 //   leaky_relu_(Tensor(a!) x, float negative_slope) -> ()
 //
-// What is here, by dispatch key:
-//   CPU       the kernels of leaky's ufuncs, called through the kernel table
-//             (src/leaky_kernel_table.h) that the active kernel variant hands
-//             out: no second copy of the math.
-//   Autograd  nodes that save only the mask (packed bits for leaky_relu and
-//             leaky_relu_), forward-mode tangents at level 0, and a double
-//             backward that gives x a zero gradient, as torch's own.
-// Fake/meta kernels, vmap rules, CUDA kernels and inductor decompositions are
-// registered from Python (_registrations.py), for this library and the
-// fallback alike.
-//
-// The module also binds `direct_*` functions: the plainest eager calls (a
-// dense CPU float tensor, no dispatch mode, no tracer, no functorch wrapper,
-// no forward-mode tangent) run here without torch's Python argument parser
-// and dispatcher; anything else returns None and goes through the dispatcher.
+// What is here, by dispatch key (the dispatcher picks; nothing here asks what
+// kind of tensor it was handed):
+//   CPU       the kernels of leaky's ufuncs, through the kernel table
+//             (src/leaky_kernel_table.h) of the active kernel variant.
+//   Autograd  one rule.  Given the mask m = x > 0, the derivative of every
+//             operator is the linear map B(v) = m ? v : slope * v, which is
+//             leaky_relu_backward(v, m, slope) itself.  B is its own adjoint
+//             (the backward), its own forward tangent, and its own
+//             derivative (the double backward), so every Autograd kernel
+//             calls leaky_relu_backward through the dispatcher, with autograd,
+//             and higher derivatives compose.  The in-place operator, when a
+//             derivative is needed, is the out-of-place one and torch's copy_.
+// Fake/meta kernels, vmap rules, CUDA kernels and decompositions are
+// registered from Python (_registrations.py).
 
 #include <torch/extension.h>
 #include <torch/library.h>
 #include <torch/csrc/autograd/VariableTypeUtils.h>
 #include <torch/csrc/autograd/functions/utils.h>
-#include <torch/csrc/autograd/python_variable.h>
-#include <torch/csrc/jit/frontend/tracer.h>
-#include <ATen/PythonTorchFunctionTLS.h>
-#include <c10/core/impl/TorchDispatchModeTLS.h>
 
 #include <algorithm>
 #include <cmath>
@@ -45,6 +39,7 @@ using torch::autograd::Edge;
 using torch::autograd::Node;
 using torch::autograd::SavedVariable;
 using torch::autograd::variable_list;
+using Pair = std::tuple<Tensor, Tensor>;
 
 // ------------------------------------------------------------ the kernels --
 
@@ -70,8 +65,6 @@ int kind_of(at::ScalarType dtype) {
   }
 }
 
-bool is_kernel_dtype(at::ScalarType dtype) { return kind_of(dtype) >= 0; }
-
 // One operation over n elements; every operand is one contiguous range.
 void run(int op, at::ScalarType dtype, std::initializer_list<void*> operands, int64_t n,
          double slope) {
@@ -88,8 +81,9 @@ void run(int op, at::ScalarType dtype, std::initializer_list<void*> operands, in
 }
 
 // ----------------------------------------------------------- the contract --
-// The two rules of leaky/_contract.py that an operator needs before it
-// allocates (tests/test_torch_modes.py checks they agree with it).
+// The rules of leaky/_contract.py an operator needs before it allocates,
+// mirrored because C++ cannot call Python; tests/test_torch_modes.py holds
+// them to _contract.
 
 at::ScalarType result_dtype(const Tensor& x, const char* what) {
   TORCH_CHECK_TYPE(!x.is_nested(), "leaky_relu got a nested tensor as ", what,
@@ -99,7 +93,7 @@ at::ScalarType result_dtype(const Tensor& x, const char* what) {
   TORCH_CHECK_TYPE(!x.is_quantized(), "leaky_relu got ", what, " with quantized dtype ",
                    x.scalar_type(), ": dequantize it first");
   auto dtype = x.scalar_type();
-  if (is_kernel_dtype(dtype)) return dtype;
+  if (kind_of(dtype) >= 0) return dtype;
   if (dtype == at::kBool || at::isIntegralType(dtype, /*includeBool=*/false))
     return c10::typeMetaToScalarType(at::get_default_dtype());  // as torch.sin
   TORCH_CHECK_TYPE(false, "leaky_relu got ", what, " with unsupported dtype ", dtype,
@@ -108,43 +102,43 @@ at::ScalarType result_dtype(const Tensor& x, const char* what) {
                        : ": expected a real floating, integer or bool tensor");
 }
 
-void check_finite(double slope) {
+// The slope is finite, then fits the precision `what` is computed in.
+at::ScalarType checked_dtype(const Tensor& x, const char* what, double slope) {
   TORCH_CHECK_VALUE(std::isfinite(slope), "negative_slope must be finite, got ", slope);
-}
-
-// After result_dtype (and check_finite before it, as _contract orders them).
-void check_slope(double slope, at::ScalarType dtype) {
+  auto dtype = result_dtype(x, what);
   TORCH_CHECK_VALUE(dtype == at::kDouble || std::fabs(slope) <= kernels->float32_slope_limit,
                     "negative_slope=", slope, " overflows float32, the precision a ",
                     dtype, " input is computed in");
+  return dtype;
 }
 
 int64_t packed_size(int64_t n) { return (n + 7) / 8; }
 
-// ------------------------------------------------------ CPU, no autograd --
+// ------------------------------------------------------------------- CPU --
 
-// x's values in a kernel dtype, readable through data_ptr (no negative bit).
+// x's values in their result dtype, readable through data_ptr (no negative bit).
 Tensor values(const Tensor& x, const char* what, double slope) {
-  check_finite(slope);
-  auto dtype = result_dtype(x, what);
-  check_slope(slope, dtype);
+  auto dtype = checked_dtype(x, what, slope);
   Tensor v = x.scalar_type() == dtype ? x : x.to(dtype);
   return v.is_neg() ? v.resolve_neg() : v;
 }
 
-// ------------------------------------------------------------- outputs --
-// Outputs come from torch's own allocator, laid out like their input, so
-// they behave as torch's outputs do (resizable, seen by the profiler's
-// memory accounting, huge pages under C10_THP_MEM_ALLOC_ENABLE).
+// Outputs come from torch's own allocator, laid out like their input.
 Tensor new_output(const Tensor& like, at::ScalarType dtype) {
   return at::empty_like(like, like.options().dtype(dtype));
 }
 
 Tensor new_output(const Tensor& like) { return new_output(like, like.scalar_type()); }
 
-// A tensor holding t's values as one flat range (its own layout if dense).
+// t's values as one flat range (its own layout if dense).
 Tensor flat(const Tensor& t) {
   return t.is_non_overlapping_and_dense() ? t : t.contiguous();
+}
+
+// `out` (C order) laid out like `like` when that is dense and not C order.
+Tensor laid_out_like(const Tensor& out, const Tensor& like) {
+  if (like.is_contiguous() || !like.is_non_overlapping_and_dense()) return out;
+  return new_output(like).copy_(out);
 }
 
 Tensor forward_cpu(const Tensor& x_in, double slope) {
@@ -154,7 +148,7 @@ Tensor forward_cpu(const Tensor& x_in, double slope) {
   return y;
 }
 
-std::tuple<Tensor, Tensor> forward_with_mask_cpu(const Tensor& x_in, double slope) {
+Pair forward_with_mask_cpu(const Tensor& x_in, double slope) {
   Tensor x = flat(values(x_in, "x", slope));
   Tensor y = new_output(x);
   Tensor mask = new_output(x, at::kBool);
@@ -164,19 +158,14 @@ std::tuple<Tensor, Tensor> forward_with_mask_cpu(const Tensor& x_in, double slop
 }
 
 // The bits are in C order whatever x's layout; y is laid out like x.
-std::tuple<Tensor, Tensor> forward_packed_cpu(const Tensor& x_in, double slope) {
+Pair forward_packed_cpu(const Tensor& x_in, double slope) {
   Tensor v = values(x_in, "x", slope);
   Tensor x = v.contiguous();
   Tensor bits = at::empty({packed_size(x.numel())}, x.options().dtype(at::kByte));
   Tensor y = new_output(x);
   run(LEAKY_OP_FORWARD_BITS, x.scalar_type(), {x.data_ptr(), y.data_ptr(), bits.data_ptr()},
       x.numel(), slope);
-  if (!v.is_contiguous() && v.is_non_overlapping_and_dense()) {
-    Tensor laid_out = new_output(v);
-    laid_out.copy_(y);
-    y = laid_out;
-  }
-  return {y, bits};
+  return {laid_out_like(y, v), bits};
 }
 
 Tensor backward_cpu(const Tensor& grad_in, const Tensor& mask, double slope) {
@@ -188,14 +177,9 @@ Tensor backward_cpu(const Tensor& grad_in, const Tensor& mask, double slope) {
                       " bytes, got ", mask.numel(), " (shape ", mask.sizes(), ")");
     Tensor gc = g.contiguous(), bits = mask.contiguous();
     Tensor out = new_output(gc);
-    run(LEAKY_OP_BACKWARD_BITS, gc.scalar_type(), {gc.data_ptr(), bits.data_ptr(), out.data_ptr()},
-        n, slope);
-    if (!g.is_contiguous() && g.is_non_overlapping_and_dense()) {
-      Tensor laid_out = new_output(g);
-      laid_out.copy_(out);
-      out = laid_out;
-    }
-    return out;
+    run(LEAKY_OP_BACKWARD_BITS, gc.scalar_type(),
+        {gc.data_ptr(), bits.data_ptr(), out.data_ptr()}, n, slope);
+    return laid_out_like(out, g);
   }
   TORCH_CHECK_TYPE(mask.scalar_type() == at::kBool,
                    "mask must be a bool tensor (x > 0, as leaky_relu_with_mask returns it) "
@@ -204,34 +188,34 @@ Tensor backward_cpu(const Tensor& grad_in, const Tensor& mask, double slope) {
                     "shape, got ", g.sizes(), " and ", mask.sizes());
   g = flat(g);
   Tensor m = mask;
-  if (m.strides() != g.strides() || !m.is_non_overlapping_and_dense()) {
-    m = new_output(g, at::kBool);
-    m.copy_(mask);
-  }
+  if (m.strides() != g.strides() || !m.is_non_overlapping_and_dense())
+    m = new_output(g, at::kBool).copy_(mask);
   Tensor out = new_output(g);
   run(LEAKY_OP_BACKWARD, g.scalar_type(), {g.data_ptr(), m.data_ptr(), out.data_ptr()}, n, slope);
   return out;
 }
 
-void check_inplace_dtype(const Tensor& x, double slope) {
-  check_finite(slope);
-  auto dtype = result_dtype(x, "x");
+void inplace_cpu(const Tensor& x, double slope) {
+  auto dtype = checked_dtype(x, "x", slope);
   TORCH_CHECK_TYPE(dtype == x.scalar_type(), "leaky_relu in place needs a floating tensor, "
                    "got ", x.scalar_type(), ": the result is ", dtype);
-  check_slope(slope, dtype);
+  if (x.is_non_overlapping_and_dense() && !x.is_neg()) {
+    void* data = x.mutable_data_ptr();
+    run(LEAKY_OP_FORWARD, dtype, {data, data}, x.numel(), slope);
+  } else {
+    x.copy_(forward_cpu(x, slope));
+  }
 }
 
 // ------------------------------------------------------ saved bits' order --
-// The bits that leaky_relu and leaky_relu_ keep for their own backward (and
-// never return) are packed in x's memory order: the C order of
-// x.permute(order), a view that is contiguous when x is dense.  So a
-// channels-last x and its gradient are read as they lie, where C-order bits
-// would copy both into C order and back (ten times torch's time for a
-// 32x64x32x32 channels-last forward+backward).  An empty order is C order.
+// The bits leaky_relu keeps for its own backward (and never returns) are
+// packed in x's memory order: the C order of x.permute(order), a view that
+// is contiguous when x is dense.  So a channels-last x and its gradient are
+// read as they lie.  An empty order is C order.
 using Order = std::vector<int64_t>;
 
 Order memory_order(const Tensor& x) {
-  if (x.dim() < 2 || x.is_contiguous() || x.unsafeGetTensorImpl()->has_symbolic_sizes_strides())
+  if (x.dim() < 2 || x.unsafeGetTensorImpl()->has_symbolic_sizes_strides() || x.is_contiguous())
     return {};
   Order order(x.dim());
   std::iota(order.begin(), order.end(), 0);
@@ -241,58 +225,27 @@ Order memory_order(const Tensor& x) {
   return order;
 }
 
-Order inverse_of(const Order& order) {
-  Order inverse(order.size());
-  for (size_t k = 0; k < order.size(); k++) inverse[order[k]] = static_cast<int64_t>(k);
-  return inverse;
-}
-
-// t seen in `order` (the view the bits were packed in), and back again.
 Tensor in_order(const Tensor& t, const Order& order) {
   return order.empty() ? t : t.permute(order);
 }
 
 Tensor from_order(const Tensor& t, const Order& order) {
-  return order.empty() ? t : t.permute(inverse_of(order));
+  if (order.empty()) return t;
+  Order inverse(order.size());
+  for (size_t k = 0; k < order.size(); k++) inverse[order[k]] = static_cast<int64_t>(k);
+  return t.permute(inverse);
 }
 
-// Leaky ReLU written into x; with want_bits, returns the bits of x > 0 in
-// the C order of x.permute(order).
-Tensor inplace_cpu(const Tensor& x, double slope, bool want_bits, const Order& order = {}) {
-  check_inplace_dtype(x, slope);
-  bool writable = x.is_non_overlapping_and_dense() && !x.is_neg();
-  if (want_bits) {
-    if (writable && in_order(x, order).is_contiguous()) {
-      Tensor bits = at::empty({packed_size(x.numel())}, x.options().dtype(at::kByte));
-      void* data = x.mutable_data_ptr();
-      run(LEAKY_OP_FORWARD_BITS, x.scalar_type(), {data, data, bits.data_ptr()}, x.numel(), slope);
-      return bits;
-    }
-    auto [y, bits] = forward_packed_cpu(in_order(x, order), slope);
-    x.copy_(from_order(y, order));
-    return bits;
-  }
-  if (writable) {
-    void* data = x.mutable_data_ptr();
-    run(LEAKY_OP_FORWARD, x.scalar_type(), {data, data}, x.numel(), slope);
-  } else {
-    x.copy_(forward_cpu(x, slope));
-  }
-  return Tensor();
-}
-
-void leaky_relu__cpu(const Tensor& x, double slope) { inplace_cpu(x, slope, false); }
-
-// --------------------------------------------------------------- autograd --
+// -------------------------------------------------------------- autograd --
 
 template <typename Signature>
 c10::TypedOperatorHandle<Signature> op(const char* name) {
   return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
 }
 
-using Pair = std::tuple<Tensor, Tensor>;
-
 struct Ops {  // typed handles, looked up once
+  c10::TypedOperatorHandle<Tensor(const Tensor&, double)> forward =
+      op<Tensor(const Tensor&, double)>("leaky::leaky_relu");
   c10::TypedOperatorHandle<Pair(const Tensor&, double)> packed =
       op<Pair(const Tensor&, double)>("leaky::leaky_relu_packed");
   c10::TypedOperatorHandle<Pair(const Tensor&, double)> with_mask =
@@ -308,105 +261,70 @@ const Ops& ops() {
   return handles;
 }
 
-Tensor backward_values(const Tensor& grad, const Tensor& mask, double slope) {
-  at::AutoDispatchBelowADInplaceOrView below;
-  return ops().backward.call(grad, mask, slope);
-}
+Tensor linear(const Tensor& v, const Tensor& mask, double slope, const Edge& x_edge);
 
-struct XMeta {  // what a zero gradient for x needs: no data
-  std::vector<int64_t> sizes;
-  at::TensorOptions options;
-};
-
-// grad_input = grad if mask else grad * slope, as a function of
-// (grad_output, x): linear in grad_output, constant in x (torch's own
-// leaky_relu_backward has the derivative zeros_like(x) there).
-struct LeakyReluBackwardBackward : Node {
+// The node of every operator: d out / d v = B, on the gradient seen in
+// `order_`.  x_edge_ is x's (when the mask came from an x that requires
+// grad): a derivative of B, linear in v, is zero in x, as torch's own
+// leaky_relu_backward says; with zero_for_x_, next edge 1 is x's and gets it.
+struct LinearNode : Node {
   SavedVariable mask_;
   double slope_ = 0;
-  std::optional<XMeta> x_;  // present: next edge 1 is x's
-
-  variable_list apply(variable_list&& grads) override;
-  std::string name() const override { return "LeakyReluBackwardBackward"; }
-  void release_variables() override { mask_.reset_data(); }
-};
-
-// The differentiable backward: records LeakyReluBackwardBackward when a graph
-// is being built (double backward); x_edge connects x, when given.
-Tensor differentiable_backward(const Tensor& grad, const Tensor& mask, double slope,
-                               const Edge& x_edge, const std::optional<XMeta>& x) {
-  Tensor grad_input = backward_values(grad, mask, slope);
-  bool to_x = x_edge.is_valid() && x.has_value();
-  if (at::GradMode::is_enabled() && (grad.requires_grad() || to_x)) {
-    auto node = c10::make_intrusive<LeakyReluBackwardBackward>();
-    auto edges = torch::autograd::collect_next_edges(grad);
-    if (to_x) {
-      edges.push_back(x_edge);
-      node->x_ = x;
-    }
-    node->set_next_edges(std::move(edges));
-    node->mask_ = SavedVariable(mask, false);
-    node->slope_ = slope;
-    torch::autograd::set_history(grad_input, node);
-  }
-  return grad_input;
-}
-
-variable_list LeakyReluBackwardBackward::apply(variable_list&& grads) {
-  Tensor mask = mask_.unpack();
-  variable_list out(num_outputs());
-  if (grads[0].defined() && task_should_compute_output(0)) {
-    out[0] = differentiable_backward(grads[0], mask, slope_,
-                                     x_ ? next_edge(1) : Edge(), x_);
-  }
-  if (x_ && task_should_compute_output(1)) {
-    out[1] = at::zeros(x_->sizes, x_->options);
-  }
-  return out;
-}
-
-// The backward node of the forward operators: d y / d x, from the mask
-// (bits in the C order of x.permute(order_)).
-struct LeakyReluBackward : Node {
-  SavedVariable mask_;
-  double slope_ = 0;
-  XMeta x_;
   Order order_;
+  Edge x_edge_;
+  bool zero_for_x_ = false;
 
   variable_list apply(variable_list&& grads) override {
-    if (!grads[0].defined()) return {Tensor()};
-    Tensor grad_input = differentiable_backward(in_order(grads[0], order_), mask_.unpack(),
-                                                slope_, next_edge(0), x_);
-    return {from_order(grad_input, order_)};
+    variable_list out(num_outputs());
+    if (grads[0].defined() && task_should_compute_output(0))
+      out[0] = from_order(linear(in_order(grads[0], order_), mask_.unpack(), slope_, x_edge_),
+                          order_);
+    if (zero_for_x_ && task_should_compute_output(1))
+      out[1] = next_edge(1).function->input_metadata(next_edge(1).input_nr).zeros_like();
+    return out;
   }
   std::string name() const override { return "LeakyReluBackward"; }
   void release_variables() override { mask_.reset_data(); }
 };
 
-// Record y = op(x) with a node that keeps `mask` (bits or bool).
-void record(const Tensor& x, const Tensor& y, const Tensor& mask, double slope,
-            const Order& order) {
-  auto node = c10::make_intrusive<LeakyReluBackward>();
-  node->set_next_edges(torch::autograd::collect_next_edges(x));
+c10::intrusive_ptr<LinearNode> new_node(const Tensor& mask, double slope, Order order,
+                                        Edge x_edge, torch::autograd::edge_list edges) {
+  auto node = c10::make_intrusive<LinearNode>();
+  node->set_next_edges(std::move(edges));
   node->mask_ = SavedVariable(mask, false);
   node->slope_ = slope;
-  node->x_ = XMeta{x.sizes().vec(), x.options()};
-  node->order_ = order;
-  torch::autograd::set_history(y, node);
+  node->order_ = std::move(order);
+  node->x_edge_ = std::move(x_edge);
+  return node;
 }
 
-// Forward-mode AD at level 0: the tangent is the backward of x's tangent.
-void forward_tangent(const Tensor& x, const Tensor& y, const Tensor& mask, double slope,
-                     const Order& order) {
-  Tensor tangent = x._fw_grad(/*level=*/0);
-  if (tangent.defined()) {
-    Tensor y_tangent = from_order(backward_values(in_order(tangent, order), mask, slope), order);
-    y._set_fw_grad(y_tangent, /*level=*/0, /*is_inplace_op=*/false);
+// out = B(v), recorded: for reverse mode a LinearNode (with an edge to x, if
+// given, for its zero), for forward mode the tangent B(v's tangent).
+Tensor linear(const Tensor& v, const Tensor& mask, double slope, const Edge& x_edge) {
+  Tensor out;
+  {
+    at::AutoDispatchBelowADInplaceOrView below;
+    out = ops().backward.call(v, mask, slope);
   }
+  bool to_x = x_edge.is_valid();
+  if (at::GradMode::is_enabled() && (v.requires_grad() || to_x)) {
+    auto edges = torch::autograd::collect_next_edges(v);
+    if (to_x) edges.push_back(x_edge);
+    auto node = new_node(mask, slope, {}, x_edge, std::move(edges));
+    node->zero_for_x_ = to_x;
+    torch::autograd::set_history(out, node);
+  }
+  if (torch::autograd::isFwGradDefined(v))
+    out._set_fw_grad(ops().backward.call(v._fw_grad(/*level=*/0), mask, slope), 0, false);
+  return out;
 }
 
-// y and mask from `compute` (run below autograd on x.permute(order)),
-// recorded for autograd.
+Tensor backward_autograd(const Tensor& grad, const Tensor& mask, double slope) {
+  return linear(grad, mask, slope, Edge());
+}
+
+// y and mask from `compute`, run below autograd on x seen in `order`; y's
+// derivative is B on that mask.
 template <typename Compute>
 Pair recorded(const Tensor& x, double slope, const Order& order, Compute compute) {
   Tensor y, mask;
@@ -415,122 +333,45 @@ Pair recorded(const Tensor& x, double slope, const Order& order, Compute compute
     std::tie(y, mask) = compute(in_order(x, order));
     y = from_order(y, order);
   }
-  if (torch::autograd::compute_requires_grad(x)) record(x, y, mask, slope, order);
-  forward_tangent(x, y, mask, slope, order);
+  if (torch::autograd::compute_requires_grad(x)) {
+    auto edges = torch::autograd::collect_next_edges(x);
+    Edge x_edge = edges[0];
+    torch::autograd::set_history(y, new_node(mask, slope, order, x_edge, std::move(edges)));
+  }
+  if (torch::autograd::isFwGradDefined(x)) {
+    Tensor tangent = ops().backward.call(in_order(x._fw_grad(/*level=*/0), order), mask, slope);
+    y._set_fw_grad(from_order(tangent, order), 0, false);
+  }
   return {y, mask};
+}
+
+// The bits stay inside the node, so they are packed in x's memory order.
+Tensor forward_autograd(const Tensor& x, double slope) {
+  return std::get<0>(recorded(x, slope, memory_order(x),
+                              [&](const Tensor& v) { return ops().packed.call(v, slope); }));
 }
 
 Pair packed_autograd(const Tensor& x, double slope) {
   return recorded(x, slope, {}, [&](const Tensor& v) { return ops().packed.call(v, slope); });
 }
 
-// The bits stay inside the node, so they are packed in x's memory order.
-Tensor leaky_relu_autograd(const Tensor& x, double slope) {
-  return std::get<0>(recorded(x, slope, memory_order(x),
-                              [&](const Tensor& v) { return ops().packed.call(v, slope); }));
-}
-
 Pair with_mask_autograd(const Tensor& x, double slope) {
   return recorded(x, slope, {}, [&](const Tensor& v) { return ops().with_mask.call(v, slope); });
 }
 
-Tensor backward_autograd(const Tensor& grad, const Tensor& mask, double slope) {
-  TORCH_CHECK(!grad._fw_grad(/*level=*/0).defined(),
-              "forward-mode AD through leaky_relu_backward: use leaky.torch.leaky_relu, "
-              "whose forward-mode derivative torch.func and forward_ad use");
-  return differentiable_backward(grad, mask, slope, Edge(), std::nullopt);
-}
-
-// In place: the bits of x > 0 are taken before x is overwritten.
+// In place.  With a derivative to record, x.copy_(leaky_relu(x)): autograd
+// and forward mode know copy_ (and torch's own error for a leaf that
+// requires grad comes from it); the saved mask is still the bits.
 void inplace_autograd(const Tensor& x, double slope) {
-  bool requires_grad = torch::autograd::compute_requires_grad(x);
-  torch::autograd::check_inplace(x, requires_grad);
-  TORCH_CHECK(!x._fw_grad(/*level=*/0).defined(),
-              "forward-mode AD through leaky_relu_: use leaky.torch.leaky_relu(x, inplace=True)");
-  if (!requires_grad) {
-    {
-      at::AutoDispatchBelowADInplaceOrView below;
-      ops().inplace.call(x, slope);
-    }
-    torch::autograd::increment_version(x);
+  if (torch::autograd::compute_requires_grad(x) || torch::autograd::isFwGradDefined(x)) {
+    x.copy_(ops().forward.call(x, slope));
     return;
   }
-  auto edges = torch::autograd::collect_next_edges(x);
-  XMeta meta{x.sizes().vec(), x.options()};
-  Order order = memory_order(x);
-  Tensor bits;
-  if (x.is_cpu()) {
-    bits = inplace_cpu(x, slope, /*want_bits=*/true, order);
-  } else {
+  {
     at::AutoDispatchBelowADInplaceOrView below;
-    auto [y, packed] = ops().packed.call(in_order(x, order), slope);
-    x.copy_(from_order(y, order));
-    bits = packed;
+    ops().inplace.call(x, slope);
   }
   torch::autograd::increment_version(x);
-  auto node = c10::make_intrusive<LeakyReluBackward>();
-  node->set_next_edges(std::move(edges));
-  node->mask_ = SavedVariable(bits, false);
-  node->slope_ = slope;
-  node->x_ = meta;
-  node->order_ = order;
-  torch::autograd::rebase_history(x, node);
-}
-
-// ---------------------------------------------------------- direct calls --
-
-c10::DispatchKeySet plain_keys;  // a fresh dense CPU tensor's
-PyObject* parameter_type = nullptr;
-
-// A plain eager call: the kernels and nodes may be used without the
-// dispatcher.  Anything else goes through it (returns None to Python).
-bool is_plain(py::handle obj, double slope) {
-  if (!THPVariable_CheckExact(obj.ptr()) &&
-      !(parameter_type && Py_TYPE(obj.ptr()) == (PyTypeObject*)parameter_type))
-    return false;
-  if (torch::jit::tracer::isTracing() || c10::impl::TorchDispatchModeTLS::stack_len() > 0 ||
-      at::impl::torch_function_mode_enabled())
-    return false;
-  const Tensor& x = THPVariable_Unpack(obj.ptr());
-  if (x.key_set() != plain_keys || !is_kernel_dtype(x.scalar_type())) return false;
-  if (!std::isfinite(slope) || (x.scalar_type() != at::kDouble &&
-                                  std::fabs(slope) > kernels->float32_slope_limit))
-    return false;  // the Python path raises the contract's error
-  return !x._fw_grad(/*level=*/0).defined();
-}
-
-py::object direct_forward(py::handle obj, double slope, bool inplace) {
-  if (!is_plain(obj, slope)) return py::none();
-  const Tensor& x = THPVariable_Unpack(obj.ptr());
-  if (inplace) {
-    inplace_autograd(x, slope);
-    return py::reinterpret_borrow<py::object>(obj);
-  }
-  if (torch::autograd::compute_requires_grad(x))  // the CPU kernel, not the dispatcher
-    return py::cast(std::get<0>(recorded(x, slope, memory_order(x), [&](const Tensor& v) {
-      return forward_packed_cpu(v, slope);
-    })));
-  return py::cast(forward_cpu(x, slope));
-}
-
-py::object direct_forward_with_mask(py::handle obj, double slope, bool packed) {
-  if (!is_plain(obj, slope)) return py::none();
-  const Tensor& x = THPVariable_Unpack(obj.ptr());
-  auto compute = [&](const Tensor& v) {
-    return packed ? forward_packed_cpu(v, slope) : forward_with_mask_cpu(v, slope);
-  };
-  if (torch::autograd::compute_requires_grad(x)) return py::cast(recorded(x, slope, {}, compute));
-  return py::cast(compute(x));
-}
-
-py::object direct_backward(py::handle grad_obj, py::handle mask_obj, double slope) {
-  if (!is_plain(grad_obj, slope) || !THPVariable_CheckExact(mask_obj.ptr())) return py::none();
-  const Tensor& grad = THPVariable_Unpack(grad_obj.ptr());
-  const Tensor& mask = THPVariable_Unpack(mask_obj.ptr());
-  if (mask.key_set() != plain_keys) return py::none();
-  if (torch::autograd::compute_requires_grad(grad))
-    return py::cast(differentiable_backward(grad, mask, slope, Edge(), std::nullopt));
-  return py::cast(backward_cpu(grad, mask, slope));
 }
 
 }  // namespace
@@ -549,11 +390,11 @@ TORCH_LIBRARY_IMPL(leaky, CPU, m) {
   m.impl("leaky_relu_with_mask", &forward_with_mask_cpu);
   m.impl("leaky_relu_packed", &forward_packed_cpu);
   m.impl("leaky_relu_backward", &backward_cpu);
-  m.impl("leaky_relu_", &leaky_relu__cpu);
+  m.impl("leaky_relu_", &inplace_cpu);
 }
 
 TORCH_LIBRARY_IMPL(leaky, Autograd, m) {
-  m.impl("leaky_relu", &leaky_relu_autograd);
+  m.impl("leaky_relu", &forward_autograd);
   m.impl("leaky_relu_with_mask", &with_mask_autograd);
   m.impl("leaky_relu_packed", &packed_autograd);
   m.impl("leaky_relu_backward", &backward_autograd);
@@ -563,15 +404,4 @@ TORCH_LIBRARY_IMPL(leaky, Autograd, m) {
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
   module.doc() = "leaky's torch operators (C++): see leaky/_backends/torch/__init__.py";
   module.def("set_kernel_table", &set_kernel_table);
-  module.def("set_parameter_type", [](py::handle type) {
-    parameter_type = type.ptr();
-    Py_INCREF(parameter_type);
-  });
-  module.def("direct_forward", &direct_forward, py::arg("x"), py::arg("slope"),
-             py::arg("inplace"));
-  module.def("direct_forward_with_mask", &direct_forward_with_mask, py::arg("x"),
-             py::arg("slope"), py::arg("packed"));
-  module.def("direct_backward", &direct_backward, py::arg("grad"), py::arg("mask"),
-             py::arg("slope"));
-  plain_keys = at::empty({1}).key_set();
 }

@@ -1,0 +1,95 @@
+"""The CUDA kernels of leaky's operators (the dispatcher's CUDA key).
+
+CUDA tensors go to the CuPy kernels (:mod:`leaky._backends.cupy`) through
+DLPack, on torch's current stream, or to torch's own ops where CuPy is
+missing.  Every function returns fresh tensors of the contract's dtype and
+leaves its inputs alone, except :func:`inplace`.
+
+Checked on the host only (``tests/test_gpu_source.py``) unless a GPU is
+lent: ``tests/test_gpu.py`` runs them there.
+"""
+
+import torch
+
+from ... import _checks
+from ... import _packing
+from . import _aten
+
+__all__ = ["KERNELS"]
+
+_CUPY_DTYPES = frozenset((torch.float16, torch.float32, torch.float64, torch.bool, torch.uint8))
+
+
+def _cupy_backend_for(*tensors):
+    """The CuPy backend if these tensors can use it, else None."""
+    if not all(t.dtype in _CUPY_DTYPES for t in tensors):
+        return None
+    try:
+        from .. import cupy
+    except ImportError:
+        return None
+    return cupy
+
+
+def _on_torch_stream(func, *tensors, **kwargs):
+    """Run ``func`` on CuPy views of ``tensors``, on torch's current stream."""
+    import cupy
+    stream = torch.cuda.current_stream(tensors[0].device)
+    with cupy.cuda.Device(tensors[0].device.index), \
+            cupy.cuda.ExternalStream(stream.cuda_stream):
+        func(*(cupy.from_dlpack(t.detach()) for t in tensors), **kwargs)
+
+
+def _values(x, slope, what="x"):
+    """``x`` in its result dtype (checked), contiguous."""
+    dtype = _aten.output_dtype(x, slope, what)
+    return (x if x.dtype == dtype else x.to(dtype)).contiguous()
+
+
+def forward(x, slope):
+    return forward_with_mask(x, slope)[0]
+
+
+def forward_with_mask(x, slope):
+    x = _values(x, slope)
+    gpu = _cupy_backend_for(x)
+    if gpu is None:  # torch's own ops compute the contract (half types in float32)
+        return torch.nn.functional.leaky_relu(x, slope), x > 0
+    y, mask = torch.empty_like(x), torch.empty_like(x, dtype=torch.bool)
+    _on_torch_stream(gpu.compute_forward_with_mask, x, y, mask, slope=slope)
+    return y, mask
+
+
+def forward_packed(x, slope):
+    x = _values(x, slope)
+    gpu = _cupy_backend_for(x)
+    if gpu is None:
+        y, mask = forward_with_mask(x, slope)
+        return y, _packing.pack(_aten.BIT_OPS, mask, mask.device)
+    y = torch.empty_like(x)
+    bits = torch.empty(_packing.packed_size(x.numel()), dtype=torch.uint8, device=x.device)
+    _on_torch_stream(gpu.compute_forward_packed, x, y, bits, slope=slope)
+    return y, bits
+
+
+def backward(grad, mask, slope):
+    _checks.check_mask(mask, grad.shape)
+    grad, mask = _values(grad, slope, "grad_output"), mask.contiguous()
+    gpu = _cupy_backend_for(grad, mask)
+    if gpu is None:
+        return _aten.backward(grad, mask, slope)
+    grad_in = torch.empty_like(grad)
+    compute = gpu.compute_backward_packed if mask.dtype is torch.uint8 else gpu.compute_backward
+    _on_torch_stream(compute, grad, mask, grad_in, slope=slope)
+    return grad_in
+
+
+def inplace(x, slope):
+    _aten.check_inplace(x, slope)
+    x.copy_(forward(x, slope))
+
+
+#: The CUDA kernel of each operator.
+KERNELS = {"leaky_relu": forward, "leaky_relu_with_mask": forward_with_mask,
+           "leaky_relu_packed": forward_packed, "leaky_relu_backward": backward,
+           "leaky_relu_": inplace}
