@@ -57,8 +57,9 @@ class PythonOperatorsWarning(UserWarning):
 @dataclasses.dataclass(frozen=True)
 class Library:
     """The operator library in use."""
-    kind: str   # "C++", or "aten" (torch's own ops, no leaky operators)
-    how: str    # how it was built, or why the C++ one is not used
+    kind: str       # "C++", or "aten" (torch's own ops, no leaky operators)
+    how: str        # how it was built, or why the C++ one is not used
+    module: object = None  # the C++ module: its entries to the operators
 
 
 def _sources():
@@ -205,7 +206,8 @@ def _load_cpp():
     module = sys.modules.get(name) or _import(name, path)
     module.set_kernel_table(_kernels.kernel_table_capsule())
     return Library("C++", f"C++, built against torch {torch.__version__} "
-                          f"(git {torch.version.git_version[:10]}), cached in {path.parent}")
+                          f"(git {torch.version.git_version[:10]}), cached in {path.parent}",
+                   module)
 
 
 def _first_error(message):

@@ -38,7 +38,7 @@ CAPABILITIES = Capabilities(library="torch")
 LIBRARY = _torch_build.load()
 if LIBRARY.kind == "C++":
     _registrations.register()
-_modes.use_operators(LIBRARY.kind == "C++")
+_modes.use_operators(LIBRARY.module)
 
 from ._modes import forward_inplace  # noqa: E402
 from ._out import backward, forward, forward_packed, forward_with_mask  # noqa: E402

@@ -3,14 +3,14 @@
 ===========  =====================================  ==========================================
 mode         when                                   what runs
 ===========  =====================================  ==========================================
-operators    eager, the C++ library loaded: every   ``torch.ops.leaky.*``.  The dispatcher
+operators    eager, the C++ library loaded: every   leaky's operators.  The dispatcher
              tensor and mode (CPU, CUDA, fake,      picks the kernel by the tensor's keys:
              meta, subclasses, ``torch.func``,      CPU, CUDA, fake/meta, vmap rules, and one
              forward AD, dispatch modes, jit)       autograd rule (``csrc/leaky_ops.cpp``)
 compiling    ``torch.compiler.is_compiling()``,     :mod:`._functions` over :mod:`._aten`:
              or no C++ library (no compiler)        inductor fuses them; the bits are saved
 exporting    ``torch.compiler.is_exporting()``,     :mod:`._aten` itself: the graph holds
-             ``torch.onnx.is_in_onnx_export()``     torch's own ops (``where(x > 0, x, x*s)``),
+             the legacy ONNX exporter's trace       torch's own ops (``where(x > 0, x, x*s)``),
                                                     so it runs and deploys without leaky
 ===========  =====================================  ==========================================
 
@@ -30,22 +30,42 @@ __all__ = ["OPERATORS", "backward", "forward", "forward_inplace", "forward_with_
            "use_operators"]
 
 OPERATORS, COMPILING, EXPORTING = "operators", "compiling", "exporting"
-_has_operators = False
+_operators = None  # the C++ module's entries to the operators, once loaded
+_has_torch_function = torch._C._has_torch_function
+_is_compiling, _is_exporting = torch.compiler.is_compiling, torch.compiler.is_exporting
+_is_tracing, _in_onnx_export = torch._C._is_tracing, torch.onnx.is_in_onnx_export
 
 
-def use_operators(available):
-    """Whether the C++ operators are registered (set once, at import)."""
-    global _has_operators
-    _has_operators = available
+def use_operators(module):
+    """The C++ module whose entries call the operators (None: none)."""
+    global _operators
+    _operators = module
 
 
 def mode():
     """The mode of this call (the table above)."""
-    if torch.compiler.is_exporting() or torch.onnx.is_in_onnx_export():
+    if _is_compiling():  # Dynamo, and torch.export
+        return EXPORTING if _is_exporting() else COMPILING
+    if _is_tracing() and _in_onnx_export():  # the legacy ONNX exporter traces
         return EXPORTING
-    if torch.compiler.is_compiling() or not _has_operators:
-        return COMPILING
-    return OPERATORS
+    return OPERATORS if _operators is not None else COMPILING
+
+
+def _operator(name, tensors, slope, names=("x",)):
+    """The operator ``name`` through the dispatcher: from the C++ module, or
+    from ``torch.ops`` where a tensor or a mode overrides
+    ``__torch_function__`` (``torch.ops`` hands it over, as torch's own
+    Python functions do).  Where no kernel serves a tensor (sparse, nested,
+    quantized), the contract names it."""
+    slope = _contract.validate_slope(slope)
+    try:
+        if _has_torch_function(tensors):
+            return getattr(torch.ops.leaky, name).default(*tensors, slope)
+        return getattr(_operators, name)(*tensors, slope)
+    except (NotImplementedError, TypeError):
+        for tensor, what in zip(tensors, names):
+            _aten.check_tensor(tensor, what)
+        raise
 
 
 def _checked(x, slope, what="x"):
@@ -60,8 +80,7 @@ def forward(x, slope):
     """``x if x > 0 else slope * x``, under autograd as it records."""
     how = mode()
     if how is OPERATORS:
-        _aten.check_tensor(x)
-        return torch.ops.leaky.leaky_relu.default(x, _contract.validate_slope(slope))
+        return _operator("leaky_relu", (x,), slope)
     slope = _checked(x, slope)
     if how is EXPORTING:
         return _aten.forward(x, slope)
@@ -71,8 +90,7 @@ def forward(x, slope):
 def forward_inplace(x, slope):
     """Leaky ReLU written into ``x``; returns ``x``."""
     if mode() is OPERATORS:
-        _aten.check_tensor(x)
-        torch.ops.leaky.leaky_relu_.default(x, _contract.validate_slope(slope))
+        _operator("leaky_relu_", (x,), slope)
         return x
     _aten.check_inplace(x, _checked(x, slope))
     return x.copy_(forward(x, slope))
@@ -82,9 +100,7 @@ def forward_with_mask(x, slope, packed):
     """``(y, x > 0)``, the mask packed to bits or bool."""
     how = mode()
     if how is OPERATORS:
-        _aten.check_tensor(x)
-        op = torch.ops.leaky.leaky_relu_packed if packed else torch.ops.leaky.leaky_relu_with_mask
-        return op.default(x, _contract.validate_slope(slope))
+        return _operator("leaky_relu_packed" if packed else "leaky_relu_with_mask", (x,), slope)
     slope = _checked(x, slope)
     if how is EXPORTING:
         y, mask = _aten.forward_with_mask(x, slope)
@@ -94,12 +110,10 @@ def forward_with_mask(x, slope, packed):
 
 def backward(grad, mask, slope):
     """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
-    _aten.check_tensor(mask, "mask")
     how = mode()
     if how is OPERATORS:
-        _aten.check_tensor(grad, "grad_output")
-        return torch.ops.leaky.leaky_relu_backward.default(grad, mask,
-                                                           _contract.validate_slope(slope))
+        return _operator("leaky_relu_backward", (grad, mask), slope, ("grad_output", "mask"))
+    _aten.check_tensor(mask, "mask")
     slope = _checked(grad, slope, "grad_output")
     if how is EXPORTING:
         return _aten.backward(grad, mask, slope)

@@ -96,8 +96,12 @@ at::ScalarType result_dtype(const Tensor& x, const char* what) {
   if (kind_of(dtype) >= 0) return dtype;
   if (dtype == at::kBool || at::isIntegralType(dtype, /*includeBool=*/false))
     return c10::typeMetaToScalarType(at::get_default_dtype());  // as torch.sin
+  const char* python_name = dtype == at::kComplexHalf     ? " (torch.complex32)"
+                            : dtype == at::kComplexFloat  ? " (torch.complex64)"
+                            : dtype == at::kComplexDouble ? " (torch.complex128)"
+                                                          : "";
   TORCH_CHECK_TYPE(false, "leaky_relu got ", what, " with unsupported dtype ", dtype,
-                   at::isComplexType(dtype)
+                   python_name, at::isComplexType(dtype)
                        ? ": complex numbers have no order, so 'x > 0' is undefined"
                        : ": expected a real floating, integer or bool tensor");
 }
@@ -345,8 +349,13 @@ Pair recorded(const Tensor& x, double slope, const Order& order, Compute compute
   return {y, mask};
 }
 
-// The bits stay inside the node, so they are packed in x's memory order.
+// The bits stay inside the node, so they are packed in x's memory order;
+// with no derivative to record there are none.
 Tensor forward_autograd(const Tensor& x, double slope) {
+  if (!torch::autograd::compute_requires_grad(x) && !torch::autograd::isFwGradDefined(x)) {
+    at::AutoDispatchBelowADInplaceOrView below;
+    return ops().forward.call(x, slope);
+  }
   return std::get<0>(recorded(x, slope, memory_order(x),
                               [&](const Tensor& v) { return ops().packed.call(v, slope); }));
 }
@@ -401,7 +410,19 @@ TORCH_LIBRARY_IMPL(leaky, Autograd, m) {
   m.impl("leaky_relu_", &inplace_autograd);
 }
 
+// Python's entry to the operators: the dispatcher, with no schema-driven
+// argument parsing (torch.ops' boxed path costs about a microsecond more a
+// call).  __torch_function__ is Python's to check first (_modes.py does, as
+// torch's own Python functions do).
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
   module.doc() = "leaky's torch operators (C++): see leaky/_backends/torch/__init__.py";
   module.def("set_kernel_table", &set_kernel_table);
+  module.def("leaky_relu", [](const Tensor& x, double s) { return ops().forward.call(x, s); });
+  module.def("leaky_relu_with_mask",
+             [](const Tensor& x, double s) { return ops().with_mask.call(x, s); });
+  module.def("leaky_relu_packed", [](const Tensor& x, double s) { return ops().packed.call(x, s); });
+  module.def("leaky_relu_backward", [](const Tensor& g, const Tensor& m, double s) {
+    return ops().backward.call(g, m, s);
+  });
+  module.def("leaky_relu_", [](const Tensor& x, double s) { ops().inplace.call(x, s); });
 }
