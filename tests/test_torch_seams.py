@@ -113,6 +113,21 @@ def test_functional_call_and_gradcheck_with_forward_ad(inplace):
                                     check_batched_grad=True, check_batched_forward_grad=True)
 
 
+@needs_cpp
+def test_a_torch_function_mode_is_handed_the_operator():
+    from torch.overrides import TorchFunctionMode
+    seen = []
+
+    class Record(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return func(*args, **(kwargs or {}))
+
+    with Record():
+        leaky.torch.leaky_relu(torch.ones(3), SLOPE)
+    assert torch.ops.leaky.leaky_relu.default in seen, seen
+
+
 # ------------------------------------------------ tensors without storage --
 
 ALL_DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
@@ -136,6 +151,16 @@ def test_fake_and_meta_tensors_give_torchs_shapes_and_never_reach_a_kernel(inpla
         got, want = (_train_step(act(inplace), torch.empty(3, 5, dtype=dtype))
                      for act in (ours, theirs))
         assert [(t.shape, t.dtype) for t in got] == [(t.shape, t.dtype) for t in want]
+
+
+def test_out_under_fake_tensors_reads_no_data_pointer():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with FakeTensorMode():
+            x, out = torch.empty(4, 3), torch.empty(4, 3)
+            assert leaky.leaky_relu(x, SLOPE, out=out) is out
+            assert leaky.leaky_relu(x, SLOPE, out=x) is x
 
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES, ids=str)

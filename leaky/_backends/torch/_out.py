@@ -32,10 +32,11 @@ def _refuse_under_autograd(*tensors):
 
 
 def _is_view_of(a, b):
-    """``a`` is ``b``, or the very same view of the same memory."""
-    return a is b or (isinstance(a, torch.Tensor) and a.data_ptr() == b.data_ptr()
-                      and a.shape == b.shape and a.stride() == b.stride()
-                      and a.dtype == b.dtype and a.device == b.device)
+    """``a`` is ``b``, or the very same view of the same memory (asked of
+    the storages, never of a data pointer: a FakeTensor has none)."""
+    return a is b or (isinstance(a, torch.Tensor) and torch._C._is_alias_of(a, b)
+                      and a.storage_offset() == b.storage_offset() and a.shape == b.shape
+                      and a.stride() == b.stride() and a.dtype == b.dtype)
 
 
 def _checked_out(out, shape, dtype, name):
