@@ -251,3 +251,29 @@ def test_legacy_onnx_export_checks_and_runs_in_onnxruntime(net, shape, inplace):
     session = ort.InferenceSession(buffer.getvalue())
     got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
     np.testing.assert_allclose(got, model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------- torch's own ModuleInfo --
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("inplace", [False, True])
+def test_torchs_module_info_samples_for_leaky_relu(inplace, dtype):
+    """The samples of torch's ModuleInfo for nn.LeakyReLU (common_modules),
+    through leaky's module and torch's: outputs, gradients and second
+    derivatives bit for bit, on the inputs as given and transposed."""
+    from torch.testing._internal.common_modules import module_db
+    (info,) = [m for m in module_db if m.module_cls is torch.nn.LeakyReLU]
+    samples = info.module_inputs_func(info, device="cpu", dtype=dtype, requires_grad=True,
+                                      training=True)
+    for sample in samples:
+        (x,) = sample.forward_input.args
+        args = sample.constructor_input.args
+        for view in (x, x.mT if x.dim() >= 2 else x):
+            results = []
+            for cls in (leaky.torch.LeakyReLU, torch.nn.LeakyReLU):
+                leaf = view.detach().clone().requires_grad_()
+                y = cls(*args, inplace=inplace)(leaf * 1.0)
+                (g,) = torch.autograd.grad(y, leaf, torch.ones_like(y) * 0.5, create_graph=True)
+                results.append((y, g, torch.autograd.grad((g * g).sum(), leaf, allow_unused=True,
+                                                          materialize_grads=True)[0]))
+            _same(*(tuple(t.detach() for t in r) for r in results))

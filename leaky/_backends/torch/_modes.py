@@ -26,7 +26,7 @@ from ... import _packing
 from . import _aten
 from . import _functions
 
-__all__ = ["OPERATORS", "backward", "forward", "forward_inplace", "forward_with_mask", "mode",
+__all__ = ["backward", "forward", "forward_inplace", "forward_with_mask", "mode",
            "use_operators"]
 
 OPERATORS, COMPILING, EXPORTING = "operators", "compiling", "exporting"
