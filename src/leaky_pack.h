@@ -106,9 +106,10 @@ static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nby
  *       mask in between).  Driven by leaky_<type>_backward_bits.
  *
  * <type> is float, double, half or bfloat16 (16-bit formats as bits;
- * computed in float32 and rounded once; half needs F16C or NEON).  A function that has no version for this ISA
- * returns 0, and the Cython loops do those elements with the element
- * functions of _kernels.pyx, which give the same bits. */
+ * computed in float32 and rounded once; half needs F16C or NEON).  A
+ * function that has no version for this ISA returns 0, and the Cython
+ * loops do those elements with the element functions of _kernels.pyx,
+ * which give the same bits. */
 
 #if LEAKY_ISA == 512
 /* ---------------------------------------------------------------- AVX-512 */

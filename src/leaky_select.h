@@ -161,9 +161,9 @@ static inline intptr_t leaky_half_backward_blocks(const uint16_t *grad, const ui
 { (void)grad; (void)mask; (void)grad_in; (void)n; (void)slope; return 0; }
 #endif
 
-/* bfloat16 blocks: NEON only (above).  On x86 the compiler vectorizes the
- * element loop of _kernels.pyx, and the packed loops have their own steps
- * (leaky_pack.h). */
+/* bfloat16 blocks: NEON only (above).  Elsewhere these return 0 and the
+ * element loop of _kernels.pyx does every element (the packed loops have
+ * SIMD steps of their own in leaky_pack.h). */
 #if !LEAKY_NEON
 static inline intptr_t leaky_bfloat16_forward_blocks(const uint16_t *x, uint16_t *y,
                                                      intptr_t n, float slope)

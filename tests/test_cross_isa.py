@@ -32,9 +32,9 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 DRIVER = HERE / "cross_isa_driver.c"
-# The kernels' own flags (src/meson.build), -O3 as meson-python's release build.
-FLAGS = ["-O3", "-Wall", "-Wextra", "-Werror", "-fno-trapping-math", "-fno-math-errno",
-         "-Werror=incompatible-pointer-types", "-Werror=int-conversion",
+# The kernels' own flags (meson.build, src/meson.build), -O3 as meson-python's release build.
+FLAGS = ["-std=c11", "-O3", "-Wall", "-Wextra", "-Werror", "-fno-trapping-math",
+         "-fno-math-errno", "-Werror=incompatible-pointer-types", "-Werror=int-conversion",
          "-Werror=implicit-function-declaration", f"-I{SRC}"]
 
 # name: compiler, emulator, extra flags, the LEAKY_ISA it must report, byte order
