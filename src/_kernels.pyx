@@ -56,6 +56,13 @@ cdef extern from "leaky_select.h" nogil:
                                             npy_bool* mask, npy_intp n, float slope)
     npy_intp leaky_half_backward_blocks(const npy_uint16* grad, const npy_bool* mask,
                                         npy_uint16* grad_in, npy_intp n, float slope)
+    # NEON only; elsewhere they return 0
+    npy_intp leaky_bfloat16_forward_blocks(const npy_uint16* x, npy_uint16* y,
+                                           npy_intp n, float slope)
+    npy_intp leaky_bfloat16_forward_mask_blocks(const npy_uint16* x, npy_uint16* y,
+                                                npy_bool* mask, npy_intp n, float slope)
+    npy_intp leaky_bfloat16_backward_blocks(const npy_uint16* grad, const npy_bool* mask,
+                                            npy_uint16* grad_in, npy_intp n, float slope)
 
 cdef extern from "leaky_threads.h" nogil:
     int leaky_max_threads()
@@ -212,8 +219,11 @@ cdef void forward_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp sy,
                        npy_intp n, double slope) noexcept nogil:
     cdef npy_intp i, done = 0
     if sx == 1 and sy == 1:
-        if value_t is npy_uint16:  # F16C blocks where the CPU has them
+        if value_t is npy_uint16:  # F16C or NEON blocks where the CPU has them
             done = leaky_half_forward_blocks(x, y, n, <float>slope)
+        elif value_t is bfloat16_t:  # NEON blocks
+            done = leaky_bfloat16_forward_blocks(<const npy_uint16*>x, <npy_uint16*>y, n,
+                                                 <float>slope)
         for i in range(done, n):
             y[i] = scale_unless(is_positive(x[i]), x[i], slope)
     else:
@@ -229,6 +239,9 @@ cdef void forward_mask_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp 
     if sx == 1 and sy == 1 and sm == 1:
         if value_t is npy_uint16:
             done = leaky_half_forward_mask_blocks(x, y, mask, n, <float>slope)
+        elif value_t is bfloat16_t:
+            done = leaky_bfloat16_forward_mask_blocks(<const npy_uint16*>x, <npy_uint16*>y,
+                                                      mask, n, <float>slope)
         for i in range(done, n):
             keep = is_positive(x[i])
             mask[i] = keep
@@ -248,6 +261,9 @@ cdef void backward_loop(const value_t* grad, npy_intp sg,
     if sg == 1 and sm == 1 and sgi == 1:
         if value_t is npy_uint16:
             done = leaky_half_backward_blocks(grad, mask, grad_in, n, <float>slope)
+        elif value_t is bfloat16_t:
+            done = leaky_bfloat16_backward_blocks(<const npy_uint16*>grad, mask,
+                                                  <npy_uint16*>grad_in, n, <float>slope)
         for i in range(done, n):
             grad_in[i] = scale_unless(mask[i] != 0, grad[i], slope)
     else:
@@ -937,9 +953,9 @@ def set_parallel_threshold(npy_intp n):
 
 
 def packing():
-    """How this build packs mask bits: ``"avx512"``, ``"avx2"``, ``"sse2"``
-    or ``"portable"`` (``src/leaky_pack.h``)."""
-    return {512: "avx512", 256: "avx2", 128: "sse2"}.get(LEAKY_ISA, "portable")
+    """How this build packs mask bits: ``"avx512"``, ``"avx2"``, ``"sse2"``,
+    ``"neon"`` or ``"portable"`` (``src/leaky_pack.h``)."""
+    return {512: "avx512", 256: "avx2", 128: "sse2", 1: "neon"}.get(LEAKY_ISA, "portable")
 
 
 def half_conversion():

@@ -9,7 +9,9 @@
  * - with F16C (LEAKY_F16C), eight lanes at once: the product of eight
  *   floats rounded to halves, and eight float lane masks narrowed to
  *   half-width lanes.  The select loops (leaky_select.h) and the packing
- *   (leaky_pack.h) both use these.
+ *   (leaky_pack.h) both use these;
+ * - with NEON (LEAKY_NEON, aarch64), the same eight lanes at once, halves
+ *   through fcvtl/fcvtn, and bfloat16 through shifts and integer rounding.
  */
 #ifndef LEAKY_CONVERT_H
 #define LEAKY_CONVERT_H
@@ -34,15 +36,34 @@ static inline float leaky_float_of(uint32_t bits)
 }
 
 /* Integer and float arithmetic only, with no branches, so the loops
- * vectorize at every ISA level.  Results are bit-identical to the hardware
- * conversions (F16C, FCVT), NaN payloads included (quiet bit set, low
- * mantissa bits truncated).  Measured, this beats _Float16 casts under
- * GCC 12 even with -mf16c: GCC calls libgcc for each element there (about
- * 7 ns) and does not vectorize them; the branch-free code runs at about
- * 1 ns per element with AVX2 and 2 ns with SSE2.  Where F16C is there, the
- * unit-stride loops use the block functions below instead (~0.2 ns). */
+ * vectorize at every ISA level.
+ *
+ * How they compare with the hardware conversions (x86 F16C, aarch64 FCVT,
+ * FCVTL/FCVTN), in the default rounding mode and without flush-to-zero:
+ * - float -> half: identical for every float, NaNs included (quiet bit
+ *   set, sign kept, the payload's low 13 bits dropped);
+ * - half -> float: identical except for signaling NaNs (exponent all ones,
+ *   quiet bit clear, payload not zero).  The hardware quiets them and the
+ *   software does not: 0x7c01 gives 0x7fc02000 with F16C and 0x7f802000
+ *   here.  (The Arm architecture quiets them in FCVT and FCVTL too; the
+ *   aarch64 emulation of qemu-user 7.2 does not, so under qemu the two
+ *   agree.)  No result of the kernels shows this: a converted value is
+ *   only compared with 0 (false for every NaN) or multiplied by the slope,
+ *   and the multiply quiets a signaling NaN and keeps its payload, so the
+ *   product, and the half it rounds to, are the same bits either way
+ *   (tests/test_cross_isa.py compares every half pattern across tiers;
+ *   tests/test_cpu_dispatch.py the x86 variants).
+ *
+ * Measured, this beats _Float16 casts under GCC 12 even with -mf16c: GCC
+ * calls libgcc for each element there (about 7 ns) and does not vectorize
+ * them; the branch-free code runs at about 1 ns per element with AVX2 and
+ * 2 ns with SSE2.  Where F16C or NEON is there, the unit-stride loops use
+ * the block functions below and in leaky_select.h instead (~0.2 ns with
+ * F16C). */
 #if LEAKY_F16C
 #define LEAKY_HALF_CONVERSION "F16C blocks (branch-free software for strided loops)"
+#elif LEAKY_NEON
+#define LEAKY_HALF_CONVERSION "NEON fcvtl/fcvtn blocks (branch-free software for strided loops)"
 #else
 #define LEAKY_HALF_CONVERSION "branch-free software, vectorized"
 #endif
@@ -109,6 +130,68 @@ static inline __m128i leaky_narrow_lanes8(__m256 keep)
 {
     __m256i k = _mm256_castps_si256(keep);
     return _mm_packs_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
+}
+#endif
+
+#if LEAKY_NEON
+/* Eight halves (as bits) widened to two vectors of four floats: fcvtl,
+ * fcvtl2.  Exact; a signaling NaN comes out quiet (see above). */
+static inline float32x4x2_t leaky_halves_to_floats8(uint16x8_t h)
+{
+    float16x8_t f = vreinterpretq_f16_u16(h);
+    float32x4x2_t v = {{vcvt_f32_f16(vget_low_f16(f)), vcvt_high_f32_f16(f)}};
+    return v;
+}
+
+/* v * s for eight floats, each rounded once to a half (fcvtn, fcvtn2: the
+ * rounding mode of FPCR, round to nearest even unless a program changed
+ * it, as F16C's _MM_FROUND_TO_NEAREST_INT). */
+static inline uint16x8_t leaky_half_times8(float32x4x2_t v, float32x4_t s)
+{
+    float16x4_t low = vcvt_f16_f32(vmulq_f32(v.val[0], s));
+    return vreinterpretq_u16_f16(vcvt_high_f16_f32(low, vmulq_f32(v.val[1], s)));
+}
+
+/* Two vectors of four 32-bit lane masks -> eight 16-bit ones. */
+static inline uint16x8_t leaky_narrow_lanes8(uint32x4_t low, uint32x4_t high)
+{
+    return vcombine_u16(vmovn_u32(low), vmovn_u32(high));
+}
+
+/* Eight bfloat16 (as bits) widened to floats: a shift each (shll). */
+static inline float32x4x2_t leaky_bfloat16s_to_floats8(uint16x8_t h)
+{
+    float32x4x2_t v = {{vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h), 16)),
+                        vreinterpretq_f32_u32(vshll_high_n_u16(h, 16))}};
+    return v;
+}
+
+/* Four floats rounded to bfloat16 as leaky_float_to_bfloat16 does: to
+ * nearest even by an integer add, the top halves kept (shrn); a NaN keeps
+ * its top half with the quiet bit set. */
+static inline uint16x4_t leaky_floats_to_bfloat16s4(float32x4_t value)
+{
+    uint32x4_t w = vreinterpretq_u32_f32(value);
+    uint32x4_t lsb = vandq_u32(vshrq_n_u32(w, 16), vdupq_n_u32(1));
+    uint16x4_t rounded = vshrn_n_u32(vaddq_u32(vaddq_u32(w, vdupq_n_u32(0x7fff)), lsb), 16);
+    uint16x4_t nan = vorr_u16(vshrn_n_u32(w, 16), vdup_n_u16(0x0040));
+    uint32x4_t is_nan = vcgtq_u32(vandq_u32(w, vdupq_n_u32(0x7fffffff)),
+                                  vdupq_n_u32(0x7f800000));
+    return vbsl_u16(vmovn_u32(is_nan), nan, rounded);
+}
+
+/* v * s for eight floats, each rounded once to bfloat16. */
+static inline uint16x8_t leaky_bfloat16_times8(float32x4x2_t v, float32x4_t s)
+{
+    return vcombine_u16(leaky_floats_to_bfloat16s4(vmulq_f32(v.val[0], s)),
+                        leaky_floats_to_bfloat16s4(vmulq_f32(v.val[1], s)));
+}
+
+/* Eight 16-bit patterns -> lane masks of "x > 0" for the format whose
+ * +infinity is `inf` (as leaky_pack.h reads it: (bits - 1) < inf). */
+static inline uint16x8_t leaky_positive_lanes8(uint16x8_t h, uint16_t inf)
+{
+    return vcltq_u16(vsubq_u16(h, vdupq_n_u16(1)), vdupq_n_u16(inf));
 }
 #endif
 

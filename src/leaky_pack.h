@@ -8,11 +8,13 @@
  * one integer comparison serves float16, bfloat16, float32 and float64,
  * with no conversion: the pack never reads a value twice through the FPU.
  *
- * Each function handles whole bytes (8 elements) and is written four ways:
+ * Each function handles whole bytes (8 elements) and is written five ways:
  * AVX-512 (a compare gives a mask register, which is the packed bits),
- * AVX2 and SSE2 (compare, then movemask; SSE2 is the x86-64 baseline), and
- * a portable loop for every other CPU.  All give identical bytes
- * (tests/test_packed.py runs every variant this CPU has).
+ * AVX2 and SSE2 (compare, then movemask; SSE2 is the x86-64 baseline),
+ * NEON (compare, then an add of each lane's weight; aarch64), and a
+ * portable loop for every other CPU.  All give identical bytes
+ * (tests/test_packed.py runs every variant this CPU has;
+ * tests/test_cross_isa.py runs NEON and the portable loop under qemu).
  */
 #ifndef LEAKY_PACK_H
 #define LEAKY_PACK_H
@@ -104,9 +106,10 @@ static inline void leaky_pack_u64(const uint64_t *x, uint8_t *bits, intptr_t nby
  *       mask in between).  Driven by leaky_<type>_backward_bits.
  *
  * <type> is float, double, half or bfloat16 (16-bit formats as bits;
- * computed in float32 and rounded once; half needs F16C).  A function that has no version for this ISA
- * returns 0, and the Cython loops do those elements with the element
- * functions of _kernels.pyx, which give the same bits. */
+ * computed in float32 and rounded once; half needs F16C or NEON).  A
+ * function that has no version for this ISA returns 0, and the Cython
+ * loops do those elements with the element functions of _kernels.pyx,
+ * which give the same bits. */
 
 #if LEAKY_ISA == 512
 /* ---------------------------------------------------------------- AVX-512 */
@@ -415,6 +418,105 @@ static inline void leaky_double_bstep(const double *g, uint32_t bits, double *ou
 
 #endif /* 256 or SSE2 */
 
+#elif LEAKY_NEON
+/* ------------------------------------------------------------ NEON (aarch64)
+ * 128-bit vectors; a compare gives lane masks, which become bits by an AND
+ * with each lane's weight and an add across the vector (addv), and bits
+ * become lane masks by a test against the weights (cmtst).  Halves convert
+ * with fcvtl/fcvtn, bfloat16 with shifts (leaky_convert.h). */
+
+static const uint16_t leaky_neon_weights16[8] = {1, 2, 4, 8, 16, 32, 64, 128};
+static const uint32_t leaky_neon_weights32[8] = {1, 2, 4, 8, 16, 32, 64, 128};
+static const uint64_t leaky_neon_weights64[8] = {1, 2, 4, 8, 16, 32, 64, 128};
+
+/* Eight 16-bit lane masks -> bits 0..7. */
+static inline uint32_t leaky_neon_bits8(uint16x8_t keep)
+{
+    return vaddvq_u16(vandq_u16(keep, vld1q_u16(leaky_neon_weights16)));
+}
+
+/* Bits 0..7 -> eight 16-bit lane masks. */
+static inline uint16x8_t leaky_neon_lanes8(uint32_t bits)
+{
+    return vtstq_u16(vdupq_n_u16((uint16_t)bits), vld1q_u16(leaky_neon_weights16));
+}
+
+static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nbytes,
+                                  uint16_t inf)
+{
+    for (intptr_t j = 0; j < nbytes; j++)   /* 8 elements -> 1 byte */
+        bits[j] = (uint8_t)leaky_neon_bits8(leaky_positive_lanes8(vld1q_u16(x + 8 * j), inf));
+}
+
+static inline uint32_t leaky_float_step(const float *x, float *y, float slope)
+{
+    const float32x4_t s = vdupq_n_f32(slope), zero = vdupq_n_f32(0.0f);
+    uint32_t bits = 0;
+    for (int q = 0; q < 2; q++) {
+        float32x4_t v = vld1q_f32(x + 4 * q);
+        uint32x4_t keep = vcgtq_f32(v, zero);
+        vst1q_f32(y + 4 * q, vbslq_f32(keep, v, vmulq_f32(v, s)));
+        bits |= vaddvq_u32(vandq_u32(keep, vld1q_u32(leaky_neon_weights32 + 4 * q)));
+    }
+    return bits;
+}
+
+static inline uint32_t leaky_double_step(const double *x, double *y, double slope)
+{
+    const float64x2_t s = vdupq_n_f64(slope), zero = vdupq_n_f64(0.0);
+    uint32_t bits = 0;
+    for (int q = 0; q < 4; q++) {
+        float64x2_t v = vld1q_f64(x + 2 * q);
+        uint64x2_t keep = vcgtq_f64(v, zero);
+        vst1q_f64(y + 2 * q, vbslq_f64(keep, v, vmulq_f64(v, s)));
+        bits |= (uint32_t)vaddvq_u64(vandq_u64(keep, vld1q_u64(leaky_neon_weights64 + 2 * q)));
+    }
+    return bits;
+}
+
+static inline void leaky_float_bstep(const float *g, uint32_t bits, float *out, float slope)
+{
+    const float32x4_t s = vdupq_n_f32(slope);
+    const uint32x4_t word = vdupq_n_u32(bits);
+    for (int q = 0; q < 2; q++) {
+        float32x4_t v = vld1q_f32(g + 4 * q);
+        uint32x4_t keep = vtstq_u32(word, vld1q_u32(leaky_neon_weights32 + 4 * q));
+        vst1q_f32(out + 4 * q, vbslq_f32(keep, v, vmulq_f32(v, s)));
+    }
+}
+
+static inline void leaky_double_bstep(const double *g, uint32_t bits, double *out, double slope)
+{
+    const float64x2_t s = vdupq_n_f64(slope);
+    const uint64x2_t word = vdupq_n_u64(bits);
+    for (int q = 0; q < 4; q++) {
+        float64x2_t v = vld1q_f64(g + 2 * q);
+        uint64x2_t keep = vtstq_u64(word, vld1q_u64(leaky_neon_weights64 + 2 * q));
+        vst1q_f64(out + 2 * q, vbslq_f64(keep, v, vmulq_f64(v, s)));
+    }
+}
+
+/* float16 and bfloat16: eight elements a step, "x > 0" off the bits. */
+#define LEAKY_DEFINE_NEON_STEPS16(t, INF, to_floats8, times8)                               \
+    static inline uint32_t leaky_##t##_step(const uint16_t *x, uint16_t *y, float slope)    \
+    {                                                                                       \
+        uint16x8_t h = vld1q_u16(x);                                                        \
+        uint16x8_t keep = leaky_positive_lanes8(h, INF);                                    \
+        vst1q_u16(y, vbslq_u16(keep, h, times8(to_floats8(h), vdupq_n_f32(slope))));        \
+        return leaky_neon_bits8(keep);                                                      \
+    }                                                                                       \
+    static inline void leaky_##t##_bstep(const uint16_t *g, uint32_t bits, uint16_t *out,   \
+                                         float slope)                                       \
+    {                                                                                       \
+        uint16x8_t h = vld1q_u16(g);                                                        \
+        vst1q_u16(out, vbslq_u16(leaky_neon_lanes8(bits), h,                                \
+                                 times8(to_floats8(h), vdupq_n_f32(slope))));               \
+    }
+
+LEAKY_DEFINE_NEON_STEPS16(half, LEAKY_HALF_INF, leaky_halves_to_floats8, leaky_half_times8)
+LEAKY_DEFINE_NEON_STEPS16(bfloat16, LEAKY_BFLOAT16_INF, leaky_bfloat16s_to_floats8,
+                          leaky_bfloat16_times8)
+
 #else
 /* --------------------------------------------------------------- portable */
 
@@ -435,9 +537,10 @@ static inline void leaky_pack_u16(const uint16_t *x, uint8_t *bits, intptr_t nby
  * accumulator, so they need not start a byte where the steps do.
  * Returns 0 (and does nothing) where this ISA has no step for the type. */
 
-/* The writer and the reader below serve the SIMD tiers only, all x86, so
- * they may store and load words in little-endian byte order; the portable
- * tier (any byte order) packs byte by byte. */
+/* The writer and the reader below serve the SIMD tiers only, x86 and
+ * little-endian aarch64 (leaky_isa.h), so they may store and load words in
+ * little-endian byte order; the portable tier (any byte order) packs byte
+ * by byte. */
 typedef struct {
     uint8_t *out;
     uint64_t acc;       /* pending bits, the oldest in bit 0 */
@@ -509,7 +612,7 @@ static inline uint32_t leaky_double_one(const double *x, double *y, double slope
     return (uint32_t)keep;
 }
 
-#if LEAKY_ISA == 512 || LEAKY_ISA == 256
+#if LEAKY_ISA == 512 || LEAKY_ISA == 256 || LEAKY_NEON
 static inline uint32_t leaky_bfloat16_one(const uint16_t *x, uint16_t *y, float slope)
 {
     uint16_t h = *x;
@@ -518,13 +621,25 @@ static inline uint32_t leaky_bfloat16_one(const uint16_t *x, uint16_t *y, float 
     *y = keep ? h : leaky_float_to_bfloat16(v * slope);
     return (uint32_t)keep;
 }
+#endif
 
+#if LEAKY_ISA == 512 || LEAKY_ISA == 256
 static inline uint32_t leaky_half_one(const uint16_t *x, uint16_t *y, float slope)
 {
     uint16_t h = *x;
     float v = _cvtsh_ss(h);
     int keep = v > 0;
     *y = keep ? h : (uint16_t)_cvtss_sh(v * slope, _MM_FROUND_TO_NEAREST_INT);
+    return (uint32_t)keep;
+}
+#elif LEAKY_NEON
+/* The element conversions of leaky_convert.h: the same result bits. */
+static inline uint32_t leaky_half_one(const uint16_t *x, uint16_t *y, float slope)
+{
+    uint16_t h = *x;
+    float v = leaky_half_to_float(h);
+    int keep = v > 0;
+    *y = keep ? h : leaky_float_to_half(v * slope);
     return (uint32_t)keep;
 }
 #endif
@@ -575,17 +690,25 @@ static inline void leaky_double_bone(const double *g, unsigned keep, double *out
     *out = keep ? v : v * slope;
 }
 
-#if LEAKY_ISA == 512 || LEAKY_ISA == 256
+#if LEAKY_ISA == 512 || LEAKY_ISA == 256 || LEAKY_NEON
 static inline void leaky_bfloat16_bone(const uint16_t *g, unsigned keep, uint16_t *out, float slope)
 {
     uint16_t h = *g;
     *out = keep ? h : leaky_float_to_bfloat16(leaky_bfloat16_to_float(h) * slope);
 }
+#endif
 
+#if LEAKY_ISA == 512 || LEAKY_ISA == 256
 static inline void leaky_half_bone(const uint16_t *g, unsigned keep, uint16_t *out, float slope)
 {
     uint16_t h = *g;
     *out = keep ? h : (uint16_t)_cvtss_sh(_cvtsh_ss(h) * slope, _MM_FROUND_TO_NEAREST_INT);
+}
+#elif LEAKY_NEON
+static inline void leaky_half_bone(const uint16_t *g, unsigned keep, uint16_t *out, float slope)
+{
+    uint16_t h = *g;
+    *out = keep ? h : leaky_float_to_half(leaky_half_to_float(h) * slope);
 }
 #endif
 
@@ -623,6 +746,11 @@ LEAKY_DEFINE_BITS(float,  float,    float,  8,  16)
 LEAKY_DEFINE_BITS(double, double,   double, 8,  16)
 LEAKY_NO_BITS(half, uint16_t, float)
 LEAKY_NO_BITS(bfloat16, uint16_t, float)
+#elif LEAKY_NEON
+LEAKY_DEFINE_BITS(float,  float,    float,  8,  16)
+LEAKY_DEFINE_BITS(double, double,   double, 8,  16)
+LEAKY_DEFINE_BITS(half,   uint16_t, float,  8,  16)
+LEAKY_DEFINE_BITS(bfloat16, uint16_t, float, 8,  16)
 #else
 LEAKY_NO_BITS(float, float, float)
 LEAKY_NO_BITS(double, double, double)
