@@ -12,7 +12,7 @@ import numpy as np
 from .. import _checks
 from .. import _contract
 from .. import _packing
-from .._cuda_source import KERNELS, PACKED_BLOCK, PACKED_KERNELS, PACKED_SOURCE
+from .._cuda_source import KERNELS, PACKED_BLOCK, PACKED_KERNELS, PACKED_SOURCE, packed_grid
 from ._protocol import Capabilities
 
 __all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward",
@@ -46,8 +46,7 @@ def _packed_kernel(kernel, dtype):
 
 def _launch_packed(kernel, arrays, n, slope, dtype):
     """One thread an element; the kernels take ``(*arrays, n, slope)``."""
-    blocks = max(1, (n + PACKED_BLOCK - 1) // PACKED_BLOCK)
-    _packed_kernel(kernel, dtype)((blocks,), (PACKED_BLOCK,),
+    _packed_kernel(kernel, dtype)((packed_grid(n),), (PACKED_BLOCK,),
                                   (*arrays, np.int64(n), _slope_scalar(slope, dtype)))
 
 
