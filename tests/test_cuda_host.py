@@ -232,8 +232,11 @@ def differences(got, want):
 
 def assert_same(got, want, what):
     bad = differences(got, want)
-    assert bad.size == 0, (f"{what}: {bad.size} elements differ, first at {bad[0]}: "
-                           f"{np.asarray(got).ravel()[bad[0]]!r} != {np.asarray(want).ravel()[bad[0]]!r}")
+    if bad.size:
+        first = bad[0]
+        got_first, want_first = np.asarray(got).ravel()[first], np.asarray(want).ravel()[first]
+        raise AssertionError(f"{what}: {bad.size} elements differ, first at {first}: "
+                             f"{got_first!r} != {want_first!r}")
 
 
 # ------------------------------------------------------------- the data --
