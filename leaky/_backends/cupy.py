@@ -6,6 +6,8 @@ per device (``cupy.memoize``) and launch on the current stream.  Validation
 comes from :mod:`leaky._contract`, like every other backend.
 """
 
+import threading
+
 import cupy
 import numpy as np
 
@@ -26,17 +28,32 @@ _CUDA_TYPES = {"float16": ("__half", "float"), "float32": ("float", "float"),
                "float64": ("double", "double")}
 
 
+# The memoized kernels are made under one lock, so threads that call at once
+# share one kernel object (and one compilation) per device.
+_MEMO_LOCK = threading.Lock()
+
+
 @cupy.memoize(for_each_device=True)
-def _kernel(name):
+def _new_kernel(name):
     spec = KERNELS[name]
     return cupy.ElementwiseKernel(spec["in_params"], spec["out_params"],
                                   spec["operation"], name)
 
 
 @cupy.memoize(for_each_device=True)
-def _packed_module():
+def _new_packed_module():
     names = [f"{kernel}<{t}, {c}>" for kernel in PACKED_KERNELS for t, c in _CUDA_TYPES.values()]
     return cupy.RawModule(code=PACKED_SOURCE, options=("-std=c++14",), name_expressions=names)
+
+
+def _kernel(name):
+    with _MEMO_LOCK:
+        return _new_kernel(name)
+
+
+def _packed_module():
+    with _MEMO_LOCK:
+        return _new_packed_module()
 
 
 def _packed_kernel(kernel, dtype):
