@@ -242,7 +242,11 @@ def checked_numpy_dtype(dtype, slope, what="x"):
 
 @functools.cache
 def numpy_bfloat16():
-    """NumPy's bfloat16 dtype (from ``ml_dtypes``), or None without it."""
+    """NumPy's bfloat16 dtype (from ``ml_dtypes``), or None without it.
+
+    Safe under concurrent first calls: ``functools.cache`` keeps its table
+    consistent (free-threaded CPython too), and threads that miss at once
+    each import ml_dtypes (once: the import lock) and get the same dtype."""
     try:
         import ml_dtypes
     except ImportError:

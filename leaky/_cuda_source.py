@@ -2,7 +2,9 @@
 
 Each entry is one CuPy ``ElementwiseKernel`` (``_cupy_backend``) and is also
 compiled by ``nvcc`` in ``tests/test_gpu_source.py``, so a syntax or type
-error fails CI on a machine without a GPU.
+error fails CI on a machine without a GPU.  ``tests/test_cuda_host.py`` runs
+the same code as host code (the packed kernels in an emulated launch, warp
+ballot included) against the CPU kernels.
 
 Type placeholders: ``T`` is the array dtype; ``C`` is the compute dtype
 (float32 for float16 and float32, float64 for float64), which is also the
@@ -35,6 +37,13 @@ KERNELS = {
 # forward packs with a warp ballot: 32 consecutive elements' ``x > 0`` in one
 # 32-bit word, which four lanes store as four bytes.
 PACKED_BLOCK = 256
+
+
+def packed_grid(n):
+    """Blocks of ``PACKED_BLOCK`` threads a packed kernel launches for ``n``
+    elements: enough for one thread an element, and at least one."""
+    return max(1, (n + PACKED_BLOCK - 1) // PACKED_BLOCK)
+
 
 PACKED_SOURCE = r"""
 #include <cuda_fp16.h>

@@ -60,8 +60,12 @@ class LeakyReLU:
     def __init__(self, negative_slope=_contract.DEFAULT_SLOPE, packed=True):
         self.negative_slope = negative_slope
         self.packed = bool(packed)
-        self._mask = None
-        self._shape = None
+        # (mask, shape) of the last forward, stored and read as one object:
+        # a layer called from several threads at once backpropagates
+        # through one whole forward (whichever stored last), never a mask of
+        # one call with the shape of another.  One layer a thread is the
+        # usual way.
+        self._saved = None
 
     @property
     def negative_slope(self):
@@ -82,15 +86,22 @@ class LeakyReLU:
         array([-1.,  2.])
         """
         packed = self.packed and _backends.backend_for(x).CAPABILITIES.packed
-        y, self._mask = _api.leaky_relu_with_mask(x, self._negative_slope, packed=packed)
-        self._shape = _shape(y)
+        y, mask = _api.leaky_relu_with_mask(x, self._negative_slope, packed=packed)
+        self._saved = (mask, _shape(y))
         return y
+
+    @property
+    def _mask(self):
+        """The last forward's mask, or None before the first call."""
+        saved = self._saved
+        return None if saved is None else saved[0]
 
     @property
     def saved_nbytes(self):
         """Bytes the layer keeps for backward: one per byte of mask, bool
         or packed (0 before the first call)."""
-        return 0 if self._mask is None else math.prod(_shape(self._mask))
+        mask = self._mask
+        return 0 if mask is None else math.prod(_shape(mask))
 
     def backward(self, grad_output):
         """Input gradient for ``grad_output``, from the last forward's mask.
@@ -109,11 +120,13 @@ class LeakyReLU:
         >>> layer.backward(np.array([4.0, 4.0, 4.0]))  # the slope at 0
         array([2., 2., 4.])
         """
-        if self._mask is None:
+        saved = self._saved
+        if saved is None:
             raise RuntimeError("LeakyReLU.backward called before any forward pass")
-        _checks.check_same_shape(_shape(grad_output), self._shape, "grad_output",
+        mask, shape = saved
+        _checks.check_same_shape(_shape(grad_output), shape, "grad_output",
                                    "the last forward's input")
-        return _api.leaky_relu_backward(grad_output, self._mask, self._negative_slope)
+        return _api.leaky_relu_backward(grad_output, mask, self._negative_slope)
 
     def __repr__(self):
         packed = "" if self.packed else ", packed=False"

@@ -36,6 +36,8 @@ functions :func:`leaky.leaky_relu` and friends call them after the
 contract's checks: one finite slope, and a mask of the gradient's shape.
 """
 
+import threading
+
 import numpy as np
 
 from . import _checks
@@ -134,14 +136,21 @@ def _bfloat16_type_number():
 
 
 _BUILT = {}
+_BUILT_LOCK = threading.Lock()
 
 
 def _ufuncs_for(kernels):
-    """The three ufuncs built from one kernel variant's loops (memoized)."""
-    if kernels.__name__ not in _BUILT:
-        _BUILT[kernels.__name__] = kernels.make_ufuncs(
-            _check_dtypes, _bfloat16_type_number(), _DOCS)
-    return _BUILT[kernels.__name__]
+    """The three ufuncs built from one kernel variant's loops (memoized):
+    built once per variant, even when threads ask for them at once."""
+    built = _BUILT.get(kernels.__name__)
+    if built is None:
+        bfloat16 = _bfloat16_type_number()  # imports ml_dtypes: not under the lock
+        with _BUILT_LOCK:
+            built = _BUILT.get(kernels.__name__)
+            if built is None:
+                built = _BUILT[kernels.__name__] = kernels.make_ufuncs(
+                    _check_dtypes, bfloat16, _DOCS)
+    return built
 
 
 _ACTIVE = _ufuncs_for(_kernels)

@@ -33,6 +33,8 @@ from libc.stdint cimport int64_t
 from cython.parallel cimport prange
 from numpy cimport npy_bool, npy_intp, npy_uint8, npy_uint16, npy_uint32, npy_uint64, PyArrayObject
 
+import threading as _threading
+
 cnp.import_array()
 cnp.import_ufunc()
 
@@ -67,6 +69,8 @@ cdef extern from "leaky_select.h" nogil:
 cdef extern from "leaky_threads.h" nogil:
     int leaky_max_threads()
     int leaky_openmp_enabled()
+    npy_intp leaky_load_relaxed(const npy_intp*)
+    void leaky_store_relaxed(npy_intp*, npy_intp)
 
 cdef extern from "leaky_pack.h" nogil:
     const npy_uint16 LEAKY_HALF_INF
@@ -144,7 +148,9 @@ cdef extern from "leaky_kernel_table.h" nogil:
 
 # Below this many elements a call stays on one thread: the cost of waking a
 # thread team (a few microseconds) is larger than the work.  Chosen with
-# asv_bench/parallel_threshold.py; see docs/performance.rst.
+# asv_bench/parallel_threshold.py; see docs/performance.rst.  Every thread
+# reads it (leaky_load_relaxed): set_parallel_threshold may change it while
+# other threads run kernels.
 cdef npy_intp parallel_min_elements = 1 << 16
 # Each thread gets at least this many elements.
 cdef npy_intp MIN_ELEMENTS_PER_THREAD = 1 << 15
@@ -396,7 +402,7 @@ cdef void run_loop(Kind kind, Op op, char** data, const npy_intp* byte_strides,
 # ----------------------------------------------------------------- threads --
 
 cdef int threads_for(npy_intp n) noexcept nogil:
-    if n < parallel_min_elements:
+    if n < leaky_load_relaxed(&parallel_min_elements):
         return 1
     return <int>min(<npy_intp>leaky_max_threads(), n // MIN_ELEMENTS_PER_THREAD)
 
@@ -605,7 +611,12 @@ cdef int checked_type_resolver(void* ufunc, int casting, PyArrayObject** operand
 
 
 def make_ufuncs(check_dtypes, bfloat16_type_number, docs):
-    """Build the three ufuncs from this module's loops.
+    """Build the three ufuncs from this module's loops, once.
+
+    The loops' tables and the type resolver are module state that NumPy
+    reads on every call, so they are filled once, under a lock: a later or
+    concurrent call returns the ufuncs the first call built (its arguments
+    are then ignored).
 
     Parameters
     ----------
@@ -623,6 +634,17 @@ def make_ufuncs(check_dtypes, bfloat16_type_number, docs):
     dict
         ``{name: numpy.ufunc}``
     """
+    with _UFUNCS_LOCK:
+        if not _UFUNCS:
+            _UFUNCS.update(_build_ufuncs(check_dtypes, bfloat16_type_number, docs))
+        return dict(_UFUNCS)
+
+
+_UFUNCS_LOCK = _threading.Lock()
+_UFUNCS = {}
+
+
+def _build_ufuncs(check_dtypes, bfloat16_type_number, docs):
     global check_operand_dtypes, numpy_type_resolver, bfloat16_typenum
     check_operand_dtypes = check_dtypes
     if bfloat16_type_number is not None:
@@ -936,20 +958,25 @@ def max_threads():
 
 def get_parallel_threshold():
     """Smallest element count that is split across threads."""
-    return parallel_min_elements
+    return leaky_load_relaxed(&parallel_min_elements)
 
 
 def set_parallel_threshold(npy_intp n):
     """Set the smallest element count that is split across threads.
 
-    For tests and benchmarks; returns the previous value.
+    For tests and benchmarks; returns the previous value.  Setters take a
+    lock, so each returns the value it replaced; calls running meanwhile
+    use the old or the new threshold (the results are the same bits).
     """
-    global parallel_min_elements
     if n < 1:
         raise ValueError(f"threshold must be >= 1, got {n}")
-    previous = parallel_min_elements
-    parallel_min_elements = n
+    with _THRESHOLD_LOCK:
+        previous = leaky_load_relaxed(&parallel_min_elements)
+        leaky_store_relaxed(&parallel_min_elements, n)
     return previous
+
+
+_THRESHOLD_LOCK = _threading.Lock()
 
 
 def packing():

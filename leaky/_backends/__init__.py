@@ -21,7 +21,10 @@ object with ``__array_namespace__``    code (jit/grad-safe for JAX)
 
 The choice is cached per operand type (for Dask, per type of its chunks).
 Plain NumPy arrays never reach ``array_api_compat``: its namespace lookup
-costs about a microsecond.
+costs about a microsecond.  The cache is safe under concurrent first calls,
+free-threaded CPython included: threads that meet a new type at once may
+each choose, and the first choice stored (``dict.setdefault``, atomic) is
+the one every thread uses.  No lock is held while a backend is imported.
 """
 
 import sys
@@ -32,9 +35,18 @@ from .. import _contract
 from . import numpy as _numpy_backend
 from ._protocol import Backend, Capabilities, refuse
 
-__all__ = ["Backend", "Capabilities", "backend_for", "backend_for_pair", "refuse"]
+__all__ = ["Backend", "Capabilities", "backend_for", "backend_for_pair", "clear_cache", "refuse"]
 
 _BACKEND_BY_TYPE = {np.ndarray: _numpy_backend}
+
+
+def clear_cache():
+    """Forget every type's backend but ``numpy.ndarray``'s: the next call on
+    each type chooses again (tests of first calls use it).  Safe while other
+    threads route calls: they choose again too."""
+    for cached in list(_BACKEND_BY_TYPE):
+        if cached is not np.ndarray:
+            _BACKEND_BY_TYPE.pop(cached, None)
 
 
 def _is_torch_tensor(x):
@@ -77,7 +89,7 @@ def backend_for(x):
     try:
         backend = _BACKEND_BY_TYPE[type(x)]
     except KeyError:
-        backend = _BACKEND_BY_TYPE[type(x)] = _choose(x)
+        backend = _BACKEND_BY_TYPE.setdefault(type(x), _choose(x))
     if backend.CAPABILITIES.wraps_chunks:
         return backend.around(backend_for(x._meta))
     return backend

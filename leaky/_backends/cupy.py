@@ -6,13 +6,15 @@ per device (``cupy.memoize``) and launch on the current stream.  Validation
 comes from :mod:`leaky._contract`, like every other backend.
 """
 
+import threading
+
 import cupy
 import numpy as np
 
 from .. import _checks
 from .. import _contract
 from .. import _packing
-from .._cuda_source import KERNELS, PACKED_BLOCK, PACKED_KERNELS, PACKED_SOURCE
+from .._cuda_source import KERNELS, PACKED_BLOCK, PACKED_KERNELS, PACKED_SOURCE, packed_grid
 from ._protocol import Capabilities
 
 __all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward",
@@ -26,17 +28,32 @@ _CUDA_TYPES = {"float16": ("__half", "float"), "float32": ("float", "float"),
                "float64": ("double", "double")}
 
 
+# The memoized kernels are made under one lock, so threads that call at once
+# share one kernel object (and one compilation) per device.
+_MEMO_LOCK = threading.Lock()
+
+
 @cupy.memoize(for_each_device=True)
-def _kernel(name):
+def _new_kernel(name):
     spec = KERNELS[name]
     return cupy.ElementwiseKernel(spec["in_params"], spec["out_params"],
                                   spec["operation"], name)
 
 
 @cupy.memoize(for_each_device=True)
-def _packed_module():
+def _new_packed_module():
     names = [f"{kernel}<{t}, {c}>" for kernel in PACKED_KERNELS for t, c in _CUDA_TYPES.values()]
     return cupy.RawModule(code=PACKED_SOURCE, options=("-std=c++14",), name_expressions=names)
+
+
+def _kernel(name):
+    with _MEMO_LOCK:
+        return _new_kernel(name)
+
+
+def _packed_module():
+    with _MEMO_LOCK:
+        return _new_packed_module()
 
 
 def _packed_kernel(kernel, dtype):
@@ -46,8 +63,7 @@ def _packed_kernel(kernel, dtype):
 
 def _launch_packed(kernel, arrays, n, slope, dtype):
     """One thread an element; the kernels take ``(*arrays, n, slope)``."""
-    blocks = max(1, (n + PACKED_BLOCK - 1) // PACKED_BLOCK)
-    _packed_kernel(kernel, dtype)((blocks,), (PACKED_BLOCK,),
+    _packed_kernel(kernel, dtype)((packed_grid(n),), (PACKED_BLOCK,),
                                   (*arrays, np.int64(n), _slope_scalar(slope, dtype)))
 
 

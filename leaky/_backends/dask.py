@@ -9,7 +9,6 @@ functions and the chunk backend's own, so it pickles to a
 ``CAPABILITIES``).
 """
 
-import functools
 import operator
 
 import dask.array as da
@@ -70,7 +69,13 @@ class DaskBackend:
                              token="leaky_relu_backward")
 
 
-@functools.cache
+_AROUND = {}
+
+
 def around(chunks):
-    """The Dask backend over chunk backend ``chunks`` (one per chunk backend)."""
-    return DaskBackend(chunks)
+    """The Dask backend over chunk backend ``chunks``: one per chunk backend,
+    the first stored, even when threads ask for it at once."""
+    try:
+        return _AROUND[chunks]
+    except KeyError:
+        return _AROUND.setdefault(chunks, DaskBackend(chunks))
