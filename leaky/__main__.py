@@ -5,8 +5,10 @@ Exits with status 1 if the self-check finds any mismatch.
 
 import argparse
 import importlib.util
+import os
 import platform
 import sys
+import sysconfig
 
 import numpy as np
 
@@ -17,6 +19,15 @@ from ._selfcheck import SLOPES, checked_dtypes, run_selfcheck
 
 OPTIONAL_BACKENDS = ("torch", "tensorflow", "keras", "jax", "dask", "cupy", "array_api_strict",
                      "pandas", "xarray", "ml_dtypes")
+
+
+def _gil_line():
+    """Whether the GIL is on, and why (a free-threaded build, ``PYTHON_GIL``)."""
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    gil_on = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
+    build = "free-threaded build" if free_threaded else "build with the GIL"
+    forced = f", PYTHON_GIL={os.environ['PYTHON_GIL']}" if "PYTHON_GIL" in os.environ else ""
+    return f"GIL: {'on' if gil_on else 'off'} ({build}{forced})"
 
 
 def _build_info():
@@ -33,6 +44,7 @@ def _build_info():
         f"OpenMP: {'yes' if _kernels.openmp_enabled() else 'no'}, "
         f"threads: {_kernels.max_threads()}, "
         f"parallel from {_kernels.get_parallel_threshold()} elements",
+        _gil_line(),
     ]
 
 

@@ -20,6 +20,21 @@ def test_main_job_runs_and_passes_selfcheck():
     assert "self-check: passed" in done.stdout
 
 
+@pytest.mark.parametrize("setting", [None, "1"])
+def test_main_job_says_whether_the_gil_is_on(setting):
+    import os
+    env = dict(os.environ)
+    env.pop("PYTHON_GIL", None)
+    if setting is not None:
+        env["PYTHON_GIL"] = setting
+    done = subprocess.run([sys.executable, "-m", "leaky", "--no-bench"], capture_output=True,
+                          text=True, timeout=300, env=env)
+    gil_on = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
+    line = [text for text in done.stdout.splitlines() if text.startswith("GIL: ")]
+    assert line and line[0].startswith(f"GIL: {'on' if gil_on or setting == '1' else 'off'}")
+    assert (", PYTHON_GIL=1)" in line[0]) == (setting == "1")
+
+
 def test_selfcheck_reports_a_broken_kernel(monkeypatch):
     """The self-check must be able to fail: break the kernel, expect failures."""
     from leaky import _api
