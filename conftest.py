@@ -104,7 +104,8 @@ class _NeedsMissing(pytest.File):
         self.missing = missing
 
     def collect(self):
-        pytest.skip(f"its doctests import {', '.join(self.missing)}, not installed")
+        where = self.path.relative_to(ROOT) if ROOT in self.path.parents else self.path
+        pytest.skip(f"{where}: its doctests need {', '.join(self.missing)}, not installed")
 
 
 @pytest.hookimpl(wrapper=True)
