@@ -21,10 +21,9 @@ def test_file_passes_in_a_process_of_its_own(name):
                            "--no-header", os.path.join("tests", name)],
                           cwd=ROOT, capture_output=True, text=True, timeout=1800)
     tail = done.stdout[-6000:] + done.stderr[-2000:]
-    assert done.returncode == 0, tail
-    summary = done.stdout.strip().splitlines()[-1]
-    if not re.search(r"\d+ passed", summary):
+    summary = (done.stdout.strip().splitlines() or [""])[-1]
+    # Exit status 5: no test ran, as when the file skips as a whole.
+    if done.returncode in (0, 5) and re.fullmatch(r"\d+ skipped in .*", summary):
         reasons = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
-        assert reasons, tail
         pytest.skip(f"{name}: " + "; ".join(reasons))
-    print(name, summary)
+    assert done.returncode == 0 and re.search(r"\d+ passed", summary), tail
