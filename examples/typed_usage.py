@@ -1,7 +1,12 @@
 """Every public function of leaky, as a typed program: ``mypy --strict``
 checks it (tests/test_typing.py, CI), and it runs."""
 
-from typing import assert_type
+import sys
+
+if sys.version_info >= (3, 11):
+    from typing import assert_type
+else:  # Python 3.10: from typing_extensions, which torch and mypy bring
+    from typing_extensions import assert_type
 
 import numpy as np
 import torch

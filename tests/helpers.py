@@ -13,6 +13,15 @@ def _torch():
     return pytest.importorskip("torch")
 
 
+# Test files that run in a pytest process of their own, never in the suite's
+# (conftest.py leaves them out; test_own_process.py runs each in a child
+# pytest), with why.
+OWN_PROCESS = {
+    "test_tensorflow.py": "TensorFlow: triton, which torch.compile and torch.export import "
+                          "where it is installed (CUDA builds of torch), crashes the process "
+                          "when it loads after TensorFlow (issue 25)",
+}
+
 FLOAT_DTYPES = (np.float16, np.float32, np.float64)
 # Slopes the contract names: the default, zero, negative, above one, a value
 # with no exact binary form, and a negative zero.

@@ -1,5 +1,9 @@
 """TensorFlow tensors: leaky's contract through TensorFlow ops, eagerly, in
-tf.function and under XLA, with a custom gradient that uses the mask."""
+tf.function and under XLA, with a custom gradient that uses the mask.
+
+This file runs in a pytest process of its own (``helpers.OWN_PROCESS``):
+triton, which torch.compile and torch.export import, segfaults when it
+loads after TensorFlow."""
 
 import os
 
@@ -11,6 +15,7 @@ tf = pytest.importorskip("tensorflow")
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
 import leaky  # noqa: E402
+from leaky import _backends  # noqa: E402
 from helpers import SLOPES, assert_same_bits  # noqa: E402
 
 NUMPY_OF = {tf.float16: np.float16, tf.bfloat16: np.dtype(ml_dtypes.bfloat16),
@@ -157,3 +162,16 @@ def test_packed_masks_with_tensorflow_ops():
         leaky.leaky_relu_backward(grad, x > 0, 0.1))
     with pytest.raises(ValueError, match="packed bits for 35 elements"):
         leaky.leaky_relu_backward(tf.constant(grad), bits[:4], 0.1)
+
+
+@pytest.mark.parametrize("make", [lambda: tf.zeros(3), lambda: tf.Variable([1.0])],
+                         ids=["tf.Tensor", "tf.Variable"])
+def test_tensors_and_variables_go_to_the_tensorflow_backend(make):
+    assert _backends.backend_for(make()).__name__ == "leaky._backends.tensorflow"
+
+
+def test_the_backend_says_why_it_lacks_out():
+    from leaky._backends import tensorflow as backend
+    capabilities = backend.CAPABILITIES
+    assert not capabilities.out and capabilities.why_not["out"]
+    assert capabilities.packed
