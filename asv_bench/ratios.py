@@ -158,8 +158,10 @@ def torch_rows(data):
                         lambda: torch.ops.aten.leaky_relu_backward(gt, xt, SLOPE, False)))
     yield from bfloat16_rows(data)
     yield from torch_module_rows()
-    yield from tensorflow_rows(data)
     yield from network_rows()
+    # TensorFlow last: triton (torch.compile's compiler in CUDA builds of
+    # torch) segfaults when it loads after TensorFlow (issue 25)
+    yield from tensorflow_rows(data)
 
 
 def tensorflow_rows(data):
@@ -252,13 +254,14 @@ def main(rst=False, rst_memory=False):
     if rst_memory:
         print(format_rst(_measure(memory_rows()), "bytes", "{:.4g}", "{:.4f}"))
         return
+    memory = None if rst else _measure(memory_rows())  # compiles: before TensorFlow loads
     measured = _measure(rows())
     if rst:
         print(format_rst(measured))
         return
     print_table(measured, "µs", "{:>11.2f}")
     print()
-    print_table(_measure(memory_rows()), "bytes", "{:>11.4g}")
+    print_table(memory, "bytes", "{:>11.4g}")
 
 
 def print_table(measured, unit, number):
