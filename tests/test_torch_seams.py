@@ -174,38 +174,37 @@ def test_a_torch_dispatch_subclass_gives_torchs_values(inplace, dtype):
 
 
 MODES_UNDER_FAKE = textwrap.dedent("""
-    import warnings
+    import sys, warnings
     warnings.filterwarnings("error", message=".*data pointer.*")
     import torch, leaky.torch
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.testing._internal.two_tensor import TwoTensor
-    sys_path_tests = __import__("sys").path.insert(0, "tests")
+    sys.path.insert(0, "tests")
     import test_torch_seams as seams
+
+    def run(mode, act, how):
+        if how == "fake":
+            with FakeTensorMode():
+                mode(act, torch.empty(2, 5, dtype=torch.float64))
+        else:
+            x = seams._x(torch.float64)
+            mode(act, TwoTensor(x, x.clone()))
+
     failures = []
     for name, mode in seams.MODES.items():
         for inplace in (False, True):
             for how in ("fake", "subclass"):
                 try:
-                    if how == "fake":
-                        with FakeTensorMode():
-                            mode(seams.ours(inplace), torch.empty(2, 5, dtype=torch.float64))
-                    else:
-                        x = seams._x(torch.float64)
-                        mode(seams.ours(inplace), TwoTensor(x, x.clone()))
+                    run(mode, seams.ours(inplace), how)
                 except Exception as exc:
-                    # torch's own op must fail the same way, else it is ours
-                    try:
-                        if how == "fake":
-                            with FakeTensorMode():
-                                mode(seams.theirs(inplace), torch.empty(2, 5, dtype=torch.float64))
-                        else:
-                            x = seams._x(torch.float64)
-                            mode(seams.theirs(inplace), TwoTensor(x, x.clone()))
+                    try:  # torch's own op must fail the same way, else it is ours
+                        run(mode, seams.theirs(inplace), how)
                         failures.append(f"{name} {how} inplace={inplace}: {exc!r}"[:300])
                     except Exception:
                         pass
     print(failures)
 """)
+
 
 
 @needs_cpp
