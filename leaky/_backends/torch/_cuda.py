@@ -41,13 +41,20 @@ def _on_torch_stream(func, *tensors, **kwargs):
 
 
 def _values(x, slope, what="x"):
-    """``x`` in its result dtype (checked), contiguous."""
+    """``x`` in its result dtype (checked), in its own layout: the
+    elementwise kernels take any strides; the packed ones ask for C order."""
     dtype = _aten.output_dtype(x, slope, what)
-    return (x if x.dtype == dtype else x.to(dtype)).contiguous()
+    return x if x.dtype == dtype else x.to(dtype)
 
 
 def forward(x, slope):
-    return forward_with_mask(x, slope)[0]
+    x = _values(x, slope)
+    gpu = _cupy_backend_for(x)
+    if gpu is None:  # torch's own op computes the contract (half types in float32)
+        return torch.nn.functional.leaky_relu(x, slope)
+    y = torch.empty_like(x)
+    _on_torch_stream(gpu.compute_forward, x, y, slope=slope)
+    return y
 
 
 def forward_with_mask(x, slope):
@@ -61,7 +68,7 @@ def forward_with_mask(x, slope):
 
 
 def forward_packed(x, slope):
-    x = _values(x, slope)
+    x = _values(x, slope).contiguous()
     gpu = _cupy_backend_for(x)
     if gpu is None:
         y, mask = forward_with_mask(x, slope)
@@ -74,12 +81,16 @@ def forward_packed(x, slope):
 
 def backward(grad, mask, slope):
     _checks.check_mask(mask, grad.shape)
-    grad, mask = _values(grad, slope, "grad_output"), mask.contiguous()
+    grad = _values(grad, slope, "grad_output")
     gpu = _cupy_backend_for(grad, mask)
     if gpu is None:
         return _aten.backward(grad, mask, slope)
+    if mask.dtype is torch.uint8:  # bits are in C order: so is the gradient
+        grad, mask = grad.contiguous(), mask.contiguous()
+        compute = gpu.compute_backward_packed
+    else:
+        compute = gpu.compute_backward
     grad_in = torch.empty_like(grad)
-    compute = gpu.compute_backward_packed if mask.dtype is torch.uint8 else gpu.compute_backward
     _on_torch_stream(compute, grad, mask, grad_in, slope=slope)
     return grad_in
 
