@@ -39,9 +39,6 @@ def check_tensor(x, what="x"):
     if x.is_quantized:
         raise TypeError(f"leaky_relu got {what} with quantized dtype {x.dtype}: "
                         "dequantize it first")
-    if x.is_complex():
-        raise TypeError(f"leaky_relu got {what} with dtype {x.dtype}: complex numbers "
-                        "have no order, so 'x > 0' is undefined")
 
 
 def output_dtype(t, slope=0.0, what="x"):
