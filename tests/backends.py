@@ -157,6 +157,30 @@ class CupyBackend(Backend):
         return str(a.device)
 
 
+class MLXBackend(Backend):
+    name = "mlx"
+
+    def __init__(self):
+        import mlx.core as mx
+        self.module = mx
+
+    def asarray(self, a):
+        a = np.asarray(a)
+        # MLX makes float32 of a float64 NumPy array unless told its dtype
+        if a.dtype.kind != "f":
+            return self.module.array(a)
+        return self.module.array(a, dtype=getattr(self.module, a.dtype.name))
+
+    def to_numpy(self, a):
+        return np.array(a)
+
+    def is_native(self, a):
+        return isinstance(a, self.module.array)
+
+    def dtype_name(self, a):
+        return str(a.dtype).rsplit(".", 1)[-1]
+
+
 def _gpu_available():
     if importlib.util.find_spec("cupy") is None:
         return False
@@ -174,6 +198,7 @@ _FACTORIES = {
     "jax": (JaxBackend, "jax"),
     "dask": (DaskBackend, "dask"),
     "cupy": (CupyBackend, "cupy"),
+    "mlx": (MLXBackend, "mlx"),
 }
 
 

@@ -69,13 +69,36 @@ def test_out_as_one_tuple():
     (np.array([1 + 2j, -1j]), "complex"),
     (np.array([object(), 1], dtype=object), "dtype object"),
     (np.array(["a", "b"]), "str|<U1"),
-    (None, "dtype object"),
-    ("text", "str"),
+    (None, "type NoneType, which no backend serves"),
+    ("text", "type str"),
     (np.array([1, 2], dtype="datetime64[s]"), "datetime64"),
 ])
 def test_unsupported_input_raises_type_error(name, bad, pattern):
     with pytest.raises(TypeError, match=pattern):
         FUNCTIONS[name](bad)
+
+
+class _TensorOfAnotherLibrary:
+    """Indexable, sized, without an array protocol: NumPy reads it as a
+    sequence and fails inside (a Lucid tensor gave IndexError so)."""
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, index):
+        raise IndexError("tuple index out of range")
+
+
+@pytest.mark.parametrize("call", [
+    lambda bad: leaky.leaky_relu(bad),
+    lambda bad: leaky.leaky_relu_with_mask(bad, packed=True),
+    lambda bad: leaky.leaky_relu_backward(bad, np.zeros(3, dtype=bool)),
+    lambda bad: leaky.leaky_relu_backward(np.zeros(3), bad),
+])
+def test_an_object_no_backend_serves_is_named_with_what_is_accepted(call):
+    with pytest.raises(TypeError, match=r"_TensorOfAnotherLibrary, which no backend "
+                                        r"serves; it takes NumPy arrays.*MLX, Lucid"):
+        call(_TensorOfAnotherLibrary())
 
 
 def test_longdouble_is_refused_by_name():

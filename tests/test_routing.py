@@ -46,7 +46,7 @@ def test_each_library_goes_to_its_backend(library, make, expected):
 def test_dask_wraps_the_backend_of_its_chunks():
     da = pytest.importorskip("dask.array")
     backend = _routed(da.zeros(4, chunks=2))
-    assert backend.CAPABILITIES.wraps_chunks
+    assert backend.CAPABILITIES.wraps
     assert _name(backend.chunks) == "leaky._backends.numpy"
     assert _routed(da.ones(6, chunks=3)) is backend  # one wrapper per chunk backend
     pickle.loads(pickle.dumps(backend.chunks.forward))  # what workers receive

@@ -15,6 +15,10 @@ operand                                backend
 ``dask.array.Array``                   :mod:`.dask`: the backend of its chunks,
                                        run chunk by chunk, lazily
 ``cupy.ndarray``                       :mod:`.cupy`: ElementwiseKernels
+``mlx.core.array``                     :mod:`.mlx`: MLX ops, one derivative
+                                       rule (``mx.custom_function``)
+``lucid.Tensor``                       :mod:`.lucid`: a Lucid operation over
+                                       the NumPy or MLX backend, by device
 JAX arrays and tracers, any other      :mod:`.array_api`: generic array-API
 object with ``__array_namespace__``    code (jit/grad-safe for JAX)
 =====================================  =======================================
@@ -27,6 +31,7 @@ each choose, and the first choice stored (``dict.setdefault``, atomic) is
 the one every thread uses.  No lock is held while a backend is imported.
 """
 
+import numbers
 import sys
 
 import numpy as np
@@ -62,7 +67,43 @@ def _is_tensorflow_tensor(x):
         x, (tf.Tensor, tf.Variable, tf.RaggedTensor, tf.SparseTensor))
 
 
+def _instance_of(x, module_name, type_name):
+    """Whether ``x`` is a ``module_name.type_name``, without importing the
+    module: an operand of a library that was never imported is none of its."""
+    module = sys.modules.get(module_name)
+    return module is not None and isinstance(x, getattr(module, type_name))
+
+
+#: What NumPy reads as an array, beside NumPy's own types.
+_NUMPY_PROTOCOLS = ("__array__", "__array_ufunc__", "__array_interface__", "__array_struct__",
+                    "__buffer__")
+
+#: The operands the backends serve, for errors.
+ACCEPTED = ("NumPy arrays and scalars, Python numbers, lists and tuples, objects with "
+            "__array__ or __array_ufunc__ (pandas, xarray), and arrays of torch, "
+            "TensorFlow, JAX, CuPy, Dask, MLX, Lucid or any library with "
+            "__array_namespace__")
+
+
+def _refuse_unreadable(x):
+    """An operand no backend serves and NumPy reads only by guessing (as a
+    sequence, say, which fails deep inside NumPy) is refused, named."""
+    if isinstance(x, (np.generic, numbers.Number, list, tuple)) or any(
+            hasattr(type(x), name) for name in _NUMPY_PROTOCOLS):
+        return
+    module = type(x).__module__
+    name = type(x).__qualname__ if module == "builtins" else f"{module}.{type(x).__qualname__}"
+    raise TypeError(f"leaky got an object of type {name}, which no backend serves; "
+                    f"it takes {ACCEPTED}")
+
+
 def _choose(x):
+    if _instance_of(x, "mlx.core", "array"):
+        from . import mlx
+        return mlx
+    if _instance_of(x, "lucid", "Tensor"):
+        from . import lucid
+        return lucid
     if _is_torch_tensor(x):
         from . import torch
         return torch
@@ -73,6 +114,7 @@ def _choose(x):
     import array_api_compat as compat
 
     if compat.is_numpy_array(x) or not compat.is_array_api_obj(x):
+        _refuse_unreadable(x)
         return _numpy_backend  # NumPy, its scalars, Python scalars and lists
     if compat.is_dask_array(x):
         from . import dask
@@ -90,9 +132,16 @@ def backend_for(x):
         backend = _BACKEND_BY_TYPE[type(x)]
     except KeyError:
         backend = _BACKEND_BY_TYPE.setdefault(type(x), _choose(x))
-    if backend.CAPABILITIES.wraps_chunks:
-        return backend.around(backend_for(x._meta))
+    if backend.CAPABILITIES.wraps:
+        return backend.around(backend_for(backend.inner(x)))
     return backend
+
+
+def _on_device(array):
+    """'a lucid array (Tensor) on gpu': for errors about pairs of operands."""
+    device = getattr(array, "device", None)
+    where = f" on {device}" if isinstance(device, str) else ""
+    return _contract.describe_array(array) + where
 
 
 def backend_for_pair(grad, mask):
@@ -100,6 +149,6 @@ def backend_for_pair(grad, mask):
     backend = backend_for(grad)
     if backend_for(mask) is not backend:
         raise TypeError(
-            f"grad_output is {_contract.describe_array(grad)} but mask is "
-            f"{_contract.describe_array(mask)}; both must come from the same array library")
+            f"grad_output is {_on_device(grad)} but mask is {_on_device(mask)}; both must "
+            "come from the same array library, on the same device")
     return backend

@@ -41,9 +41,10 @@ class Capabilities:
         Produces and reads packed masks (one bit an element).
     traced_slope : bool
         Takes a traced JAX scalar as the slope.
-    wraps_chunks : bool
-        Runs another backend on each chunk: the router hands it the backend
-        of the array's chunks (:meth:`around`).
+    wraps : bool
+        Wraps arrays of another library (Dask's chunks, a Lucid tensor's
+        data): the backend module's ``inner(x)`` is such an array, and the
+        router hands ``around(backend)`` the backend of that array.
     why_not : mapping of str to str
         For each capability the backend lacks, the reason, in words.
     """
@@ -53,7 +54,7 @@ class Capabilities:
     out: bool = True
     packed: bool = True
     traced_slope: bool = False
-    wraps_chunks: bool = False
+    wraps: bool = False
     why_not: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -19,10 +19,10 @@ from .. import _checks
 from .. import _contract
 from ._protocol import Capabilities
 
-__all__ = ["CAPABILITIES", "DaskBackend", "around"]
+__all__ = ["CAPABILITIES", "DaskBackend", "around", "inner"]
 
 CAPABILITIES = Capabilities(
-    library="Dask", out=False, packed=False, wraps_chunks=True,
+    library="Dask", out=False, packed=False, wraps=True,
     why_not={
         "out": "Dask arrays are lazy and cannot be written into",
         "packed": "each bit's place depends on the element's position in the whole "
@@ -67,6 +67,11 @@ class DaskBackend:
         return da.map_blocks(self.chunks.backward, grad, mask, slope, dtype=dtype,
                              meta=meta_from_array(grad, dtype=dtype),
                              token="leaky_relu_backward")
+
+
+def inner(x):
+    """What the chunks of a Dask array are: its ``_meta``, an empty chunk."""
+    return x._meta
 
 
 _AROUND = {}
