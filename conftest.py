@@ -30,7 +30,7 @@ PACKAGE = ROOT / "leaky"
 # The optional dependencies some doctest imports; numpy and leaky itself
 # are always there, and a missing one of those must fail, not skip.
 OPTIONAL = frozenset({"torch", "tensorflow", "keras", "jax", "dask", "pandas",
-                      "xarray", "ml_dtypes", "cupy", "array_api_strict"})
+                      "xarray", "ml_dtypes", "cupy", "array_api_strict", "mlx", "lucid"})
 
 
 def _modules(statements):

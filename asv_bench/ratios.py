@@ -59,7 +59,58 @@ def rows():
     view = rng.standard_normal((2000, 1000)).astype(np.float32)[:, ::2]
     yield ("forward [:, ::2] of 2000x1000 / np.negative", 1.3,
            *interleaved(lambda: leaky.leaky_relu(view, SLOPE), lambda: np.negative(view)))
+    yield from mlx_rows(data)
+    yield from lucid_rows(data)
     yield from torch_rows(data)
+
+
+def mlx_rows(data):
+    """MLX at 1e6 against mlx.nn.leaky_relu (its CPU backend here)."""
+    try:
+        import mlx.core as mx
+        import mlx.nn
+    except ImportError:
+        return
+    x = mx.array(data(1_000_000)[0])
+    ours = lambda v: leaky.leaky_relu(v, SLOPE)  # noqa: E731
+    theirs = lambda v: mlx.nn.leaky_relu(v, SLOPE)  # noqa: E731
+    pairs = [("forward, eager", ours, theirs),
+             ("forward, mx.compile", mx.compile(ours), mx.compile(theirs)),
+             ("forward+grad (mx.value_and_grad)",
+              mx.value_and_grad(lambda v: ours(v).sum()),
+              mx.value_and_grad(lambda v: theirs(v).sum()))]
+    for what, a, b in pairs:
+        yield (f"MLX {what} / mlx.nn.leaky_relu, n=1e6", 1.05,
+               *interleaved(lambda: mx.eval(a(x)), lambda: mx.eval(b(x))))
+
+
+def lucid_rows(data):
+    """Lucid at 1e6 against lucid.nn.functional.leaky_relu, on each device."""
+    try:
+        import lucid
+        import lucid.nn.functional as F
+        import mlx.core as mx
+    except ImportError:
+        return
+    import leaky.lucid
+    x = data(1_000_000)[0]
+    targets = {"cpu": (0.2, 0.2), "gpu": (1.05, 1.05)}
+    for device, (forward, both) in targets.items():
+        plain = lucid.Tensor(x, device=device)
+        wanting = lucid.Tensor(x, device=device, requires_grad=True)
+        sync = mx.eval if device == "gpu" else (lambda array: None)  # MLX is lazy
+
+        def forward_backward(function):
+            function(wanting, SLOPE).backward()
+            sync(wanting.grad)
+            wanting.grad = None
+
+        yield (f"Lucid {device} forward / Lucid's leaky_relu, n=1e6", forward,
+               *interleaved(lambda: sync(leaky.lucid.leaky_relu(plain, SLOPE).data),
+                            lambda: sync(F.leaky_relu(plain, SLOPE).data)))
+        yield (f"Lucid {device} forward+backward / Lucid's, n=1e6", both,
+               *interleaved(lambda: forward_backward(leaky.lucid.leaky_relu),
+                            lambda: forward_backward(F.leaky_relu)))
 
 
 def small_call_rows(rng):
@@ -286,4 +337,9 @@ def format_rst(measured, unit="µs", number="{:.2f}", ratio_format="{:.2f}"):
 
 if __name__ == "__main__":
     import sys
-    main(rst="--rst" in sys.argv, rst_memory="--rst-memory" in sys.argv)
+    if "--mlx-lucid" in sys.argv:  # those rows alone (Lucid runs on Python 3.14)
+        def data(n):
+            return np.random.default_rng(0).standard_normal(n).astype(np.float32), None
+        print_table(_measure([*mlx_rows(data), *lucid_rows(data)]), "µs", "{:>11.2f}")
+    else:
+        main(rst="--rst" in sys.argv, rst_memory="--rst-memory" in sys.argv)

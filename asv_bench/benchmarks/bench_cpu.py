@@ -275,6 +275,66 @@ class TensorFlow:
         self.func(self.x).numpy()  # wait for the result
 
 
+class MLX:
+    """A float32 mx.array: leaky's MLX backend against mlx.nn.leaky_relu,
+    eagerly, under mx.compile, and forward+grad (mx.value_and_grad)."""
+
+    params = ([1_000, 1_000_000], ["leaky", "mlx.nn.leaky_relu"], ["eager", "compile", "grad"])
+    param_names = ["size", "implementation", "mode"]
+
+    def setup(self, size, impl, mode):
+        try:
+            import mlx.core as mx
+            import mlx.nn
+        except ImportError:
+            raise SkipNotImplemented("mlx is not installed")
+        import leaky
+
+        leaky_relu = leaky.leaky_relu if impl == "leaky" else mlx.nn.leaky_relu
+        func = lambda v: leaky_relu(v, SLOPE)  # noqa: E731
+        if mode == "compile":
+            func = mx.compile(func)
+        elif mode == "grad":
+            func = mx.value_and_grad(lambda v, f=func: f(v).sum())
+        self.x = mx.array(make_input(size, "float32", "contiguous"))
+        self.func, self.eval = func, mx.eval
+        self.eval(self.func(self.x))  # compile outside the timing
+
+    def time_forward(self, size, impl, mode):
+        self.eval(self.func(self.x))  # MLX is lazy: wait for the result
+
+
+class Lucid:
+    """A float32 lucid.Tensor on each device: leaky.lucid.leaky_relu against
+    Lucid's own, forward and forward+backward (Lucid 2.x: Python >= 3.14)."""
+
+    params = ([1_000_000], ["leaky", "lucid"], ["cpu", "gpu"])
+    param_names = ["size", "implementation", "device"]
+
+    def setup(self, size, impl, device):
+        try:
+            import lucid
+            import lucid.nn.functional as F
+            import mlx.core as mx
+        except ImportError:
+            raise SkipNotImplemented("lucid (Python >= 3.14) is not installed")
+        import leaky.lucid
+
+        self.func = leaky.lucid.leaky_relu if impl == "leaky" else F.leaky_relu
+        x = make_input(size, "float32", "contiguous")
+        self.plain = lucid.Tensor(x, device=device)
+        self.wanting = lucid.Tensor(x, device=device, requires_grad=True)
+        self.sync = mx.eval if device == "gpu" else (lambda array: None)
+
+    def time_forward(self, size, impl, device):
+        self.sync(self.func(self.plain, SLOPE).data)
+
+    def time_forward_backward(self, size, impl, device):
+        self.func(self.wanting, SLOPE).backward()
+        self.sync(self.wanting.grad)
+        self.wanting.grad = None
+
+
 class PackedMask:
     """Packed masks (one bit per element) against the bool mask, float32,
     1e6 elements, ``out=`` given: the fused forward with bits against the
