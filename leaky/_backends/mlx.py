@@ -25,7 +25,8 @@ stream, on MLX's CPU or Metal backend, and inside ``mx.compile``,
 * ``out=`` writes the result into the given array (``out[...] = y``, MLX's
   own assignment);
 * packed masks are packed and unpacked by :mod:`leaky._packing` over MLX's
-  own integer and bitwise ops (:data:`_BIT_OPS`).
+  own integer and bitwise ops (:data:`_BIT_OPS`), unpacked by broadcasting
+  rather than a gather, which MLX's CPU backend runs 20 times slower.
 """
 
 import functools
@@ -231,7 +232,8 @@ _BIT_OPS = SimpleNamespace(
     arange=lambda size, device=None: mx.arange(size, dtype=mx.uint32),
     take=lambda array, indices, axis: mx.take(array, indices, axis=axis),
     bitwise_or=mx.bitwise_or,
-    bitwise_and=lambda a, b: mx.bitwise_and(a, mx.array(b, a.dtype)),
+    asarray=mx.array,
+    bitwise_and=lambda a, b: mx.bitwise_and(a, b if isinstance(b, mx.array) else mx.array(b, a.dtype)),
     bitwise_left_shift=lambda a, k: mx.left_shift(a, mx.array(k, a.dtype)),
     bitwise_right_shift=lambda a, k: mx.right_shift(a, k.astype(a.dtype)),
 )
@@ -247,7 +249,7 @@ def forward_packed(x, slope, out=None):
 def backward(grad, mask, slope, out=None):
     _checks.check_mask(mask, grad.shape)
     if _packing.is_packed(mask):
-        mask = _packing.unpack(_BIT_OPS, mask, grad.shape)
+        mask = _packing.unpack_broadcast(_BIT_OPS, mask, grad.shape)
     out = _checks.split_single_out(out)
     grad = promoted(grad, slope, "grad_output")
     return _deliver(rules(slope).gradient(grad, mask), out, "out")
