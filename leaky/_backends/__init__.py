@@ -54,24 +54,14 @@ def clear_cache():
             _BACKEND_BY_TYPE.pop(cached, None)
 
 
-def _is_torch_tensor(x):
-    """Without array_api_compat, whose checks trip torch.compile's tracer."""
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(x, torch.Tensor)
-
-
-def _is_tensorflow_tensor(x):
-    """tf.Tensor has no __array_namespace__, yet NumPy must not read it."""
-    tf = sys.modules.get("tensorflow")
-    return tf is not None and isinstance(
-        x, (tf.Tensor, tf.Variable, tf.RaggedTensor, tf.SparseTensor))
-
-
-def _instance_of(x, module_name, type_name):
-    """Whether ``x`` is a ``module_name.type_name``, without importing the
-    module: an operand of a library that was never imported is none of its."""
+def _instance_of(x, module_name, *type_names):
+    """Whether ``x`` is one of ``module_name``'s types ``type_names``,
+    without importing the module (an operand of a library that was never
+    imported is none of its) and without array_api_compat, whose checks
+    trip torch.compile's tracer."""
     module = sys.modules.get(module_name)
-    return module is not None and isinstance(x, getattr(module, type_name))
+    return module is not None and isinstance(
+        x, tuple(getattr(module, name) for name in type_names))
 
 
 #: What NumPy reads as an array, beside NumPy's own types.
@@ -104,10 +94,11 @@ def _choose(x):
     if _instance_of(x, "lucid", "Tensor"):
         from . import lucid
         return lucid
-    if _is_torch_tensor(x):
+    if _instance_of(x, "torch", "Tensor"):
         from . import torch
         return torch
-    if _is_tensorflow_tensor(x):
+    # tf.Tensor has no __array_namespace__, yet NumPy must not read it
+    if _instance_of(x, "tensorflow", "Tensor", "Variable", "RaggedTensor", "SparseTensor"):
         from . import tensorflow
         return tensorflow
 
