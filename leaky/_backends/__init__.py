@@ -23,12 +23,14 @@ JAX arrays and tracers, any other      :mod:`.array_api`: generic array-API
 object with ``__array_namespace__``    code (jit/grad-safe for JAX)
 =====================================  =======================================
 
-The choice is cached per operand type (for Dask, per type of its chunks).
+The choice is cached per operand type, and a wrapping backend (Dask,
+Lucid) once per backend of what it wraps.
 Plain NumPy arrays never reach ``array_api_compat``: its namespace lookup
 costs about a microsecond.  The cache is safe under concurrent first calls,
 free-threaded CPython included: threads that meet a new type at once may
 each choose, and the first choice stored (``dict.setdefault``, atomic) is
-the one every thread uses.  No lock is held while a backend is imported.
+the one every thread uses (wrappers alike).  No lock is held while a
+backend is imported.
 """
 
 import numbers
@@ -124,8 +126,20 @@ def backend_for(x):
     except KeyError:
         backend = _BACKEND_BY_TYPE.setdefault(type(x), _choose(x))
     if backend.CAPABILITIES.wraps:
-        return backend.around(backend_for(backend.inner(x)))
+        return _wrapper(backend, backend_for(backend.inner(x)))
     return backend
+
+
+_WRAPPERS = {}
+
+
+def _wrapper(backend, inner):
+    """``backend.around(inner)``, one per pair: the first stored, even when
+    threads ask for it at once."""
+    try:
+        return _WRAPPERS[backend, inner]
+    except KeyError:
+        return _WRAPPERS.setdefault((backend, inner), backend.around(inner))
 
 
 def _on_device(array):

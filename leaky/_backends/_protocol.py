@@ -43,8 +43,9 @@ class Capabilities:
         Takes a traced JAX scalar as the slope.
     wraps : bool
         Wraps arrays of another library (Dask's chunks, a Lucid tensor's
-        data): the backend module's ``inner(x)`` is such an array, and the
-        router hands ``around(backend)`` the backend of that array.
+        data): the backend module's ``inner(x)`` is such an array, and
+        ``around(backend)`` makes the wrapper over that array's backend,
+        which the router keeps, one per backend.
     why_not : mapping of str to str
         For each capability the backend lacks, the reason, in words.
     """

@@ -164,13 +164,5 @@ class LucidBackend:
         return _Backward(self.data, slope)(grad, _bits_of(mask))
 
 
-_AROUND = {}
-
-
-def around(data):
-    """The Lucid backend over the backend ``data`` of the tensors' arrays:
-    one per data backend, the first stored, even when threads ask at once."""
-    try:
-        return _AROUND[data]
-    except KeyError:
-        return _AROUND.setdefault(data, LucidBackend(data))
+#: The Lucid backend over a data backend (the router keeps one per data backend).
+around = LucidBackend
