@@ -10,7 +10,8 @@ kernels) or MLX's.  This module only makes the calls Lucid operations:
   checks devices, records the op for its tracer and, where the input
   requires grad, joins the result to its autograd graph;
 * the forward keeps only the packed mask (one bit an element) for the
-  backward, never the input; the backward is :func:`backward` itself,
+  backward, never the input (``leaky_relu_with_mask`` keeps the bool mask
+  it returns); the backward is :func:`backward` itself,
   ``g if x > 0 else g * s`` (the slope at 0, as Lucid's own op), run as a
   Lucid operation too, so it is differentiable in turn;
 * Lucid has no uint8: packed bits come as an int8 tensor holding the same
@@ -36,7 +37,7 @@ CAPABILITIES = Capabilities(
 
 
 # The dtypes of packed bits in a Lucid tensor (int8) and for leaky (uint8),
-# by the module of the tensor's array.
+# by the library of the tensor's array.
 _INT8 = {"numpy": np.int8, "mlx": mx.int8}
 _UINT8 = {"numpy": np.uint8, "mlx": mx.uint8}
 
@@ -75,12 +76,13 @@ class _LeakyReLU(Operation):
     def _forward(self, x, device):
         if self.mask_kind == "bool":
             y, self.mask = self.backend.forward_with_mask(x.data, self.slope)
-            self._saved = self.mask
         elif self.mask_kind == "packed" or _grad_needed(x):
             y, self.mask = self.backend.forward_packed(x.data, self.slope)
-            self._saved = self.mask
         else:
             y = self.backend.forward(x.data, self.slope)
+        # what the backward reads; Lucid's clear() drops it where it keeps no
+        # graph, while the mask asked for stays for the caller
+        self._saved = self.mask
         self.result = lucid.Tensor(y, device=device)
         return self.result, self.__grad__
 
@@ -124,7 +126,7 @@ def _mask_tensor(op, x):
     packed bits are an int8 tensor of the same bytes (:func:`_bits_of`)."""
     mask = op.mask
     if op.mask_kind == "packed":
-        mask = mask.view(_INT8[type(mask).__module__.split(".")[0]])
+        mask = mask.view(_INT8[_contract.library_name(mask)])
     return lucid.Tensor(mask, device=x.device)
 
 
@@ -132,7 +134,7 @@ def _bits_of(mask):
     """A mask tensor's array: bool, or the packed bytes again as uint8."""
     data = mask.data
     if _contract.dtype_name(data.dtype) == "int8":
-        return data.view(_UINT8[type(data).__module__.split(".")[0]])
+        return data.view(_UINT8[_contract.library_name(data)])
     return data
 
 
