@@ -14,8 +14,8 @@ import numpy as np
 from . import _contract
 from . import _packing
 
-__all__ = ["check_mask", "check_mask_dtype", "check_out", "check_same_shape", "split_out_pair",
-           "split_single_out"]
+__all__ = ["check_mask", "check_mask_dtype", "check_out", "check_same_shape", "deliver",
+           "deliver_pair", "split_out_pair", "split_single_out"]
 
 #: The gradient mask's dtype.
 BOOL = np.dtype(np.bool_)
@@ -104,3 +104,23 @@ def split_single_out(out):
             raise ValueError(f"out must be an array or a 1-tuple, got a {len(out)}-tuple")
         return out[0]
     return out
+
+
+def deliver(result, out, name="out"):
+    """``result`` itself, or written into ``out`` (an array of the same
+    library) after :func:`check_out`: for libraries whose arrays take
+    ``out[...] = result``."""
+    if out is None:
+        return result
+    check_out(out, result.shape, result.dtype, name, type(result))
+    out[...] = result
+    return out
+
+
+def deliver_pair(first, second, first_out, second_out):
+    """:func:`deliver` for the two results of a forward with its mask (from
+    :func:`split_out_pair`): both ``out=`` arrays are checked before either
+    is written."""
+    if second_out is not None:
+        check_out(second_out, second.shape, second.dtype, "out[1]", type(second))
+    return deliver(first, first_out, "out[0]"), deliver(second, second_out, "out[1]")

@@ -41,7 +41,7 @@ def _host_float(xp, dtype):
         return None
 
 
-def _promoted(xp, x, slope, what):
+def promoted(xp, x, slope, what="x"):
     """``x`` converted to its result dtype (bool/int promote), and that name."""
     given = _contract.dtype_name(x.dtype)
     host_float = None if given in _contract.FLOAT_NAMES else _host_float(xp, x.dtype)
@@ -61,14 +61,6 @@ def _times_slope(xp, v, slope, name):
     return xp.astype(xp.astype(v, getattr(xp, compute)) * slope, v.dtype)
 
 
-def _deliver(xp, result, out, name):
-    if out is None:
-        return result
-    _checks.check_out(out, result.shape, result.dtype, name, type(result))
-    out[...] = result
-    return out
-
-
 # Both arms of the select are computed, so the unselected one may overflow;
 # like the Cython kernels, stay silent about it (NumPy-backed namespaces such
 # as array-api-strict would otherwise warn).
@@ -76,7 +68,7 @@ _QUIET = dict(over="ignore", under="ignore", invalid="ignore")
 
 
 def _leaky(xp, x, slope, what="x"):
-    x, name = _promoted(xp, x, slope, what)
+    x, name = promoted(xp, x, slope, what)
     keep = x > 0
     with np.errstate(**_QUIET):
         return xp.where(keep, x, _times_slope(xp, x, slope, name)), keep
@@ -86,16 +78,14 @@ def forward(x, slope, out=None):
     xp = _namespace(x)
     out = _checks.split_single_out(out)
     y, _ = _leaky(xp, x, slope)
-    return _deliver(xp, y, out, "out")
+    return _checks.deliver(y, out)
 
 
 def forward_with_mask(x, slope, out=None):
     xp = _namespace(x)
     y_out, mask_out = _checks.split_out_pair(out)
     y, mask = _leaky(xp, x, slope)
-    if mask_out is not None:
-        _checks.check_out(mask_out, mask.shape, mask.dtype, "out[1]", type(mask))
-    return _deliver(xp, y, y_out, "out[0]"), _deliver(xp, mask, mask_out, "out[1]")
+    return _checks.deliver_pair(y, mask, y_out, mask_out)
 
 
 def forward_packed(x, slope, out=None):
@@ -103,9 +93,7 @@ def forward_packed(x, slope, out=None):
     y_out, bits_out = _checks.split_out_pair(out)
     y, keep = _leaky(xp, x, slope)
     bits = _packing.pack(xp, keep, array_api_compat.device(keep))
-    if bits_out is not None:
-        _checks.check_out(bits_out, bits.shape, bits.dtype, "out[1]", type(bits))
-    return _deliver(xp, y, y_out, "out[0]"), _deliver(xp, bits, bits_out, "out[1]")
+    return _checks.deliver_pair(y, bits, y_out, bits_out)
 
 
 def backward(grad, mask, slope, out=None):
@@ -114,7 +102,7 @@ def backward(grad, mask, slope, out=None):
     if _packing.is_packed(mask):
         mask = _packing.unpack(xp, mask, grad.shape, array_api_compat.device(mask))
     out = _checks.split_single_out(out)
-    grad, name = _promoted(xp, grad, slope, "grad_output")
+    grad, name = promoted(xp, grad, slope, "grad_output")
     with np.errstate(**_QUIET):
         grad_in = xp.where(mask, grad, _times_slope(xp, grad, slope, name))
-    return _deliver(xp, grad_in, out, "out")
+    return _checks.deliver(grad_in, out)

@@ -37,12 +37,11 @@ from types import SimpleNamespace
 import mlx.core as mx
 
 from .. import _checks
-from .. import _contract
 from .. import _packing
+from . import array_api
 from ._protocol import Capabilities
 
-__all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward",
-           "leaky_relu"]
+__all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward"]
 
 CAPABILITIES = Capabilities(library="MLX")
 
@@ -174,20 +173,11 @@ def rules(slope):
     return _rules(struct.pack("<d", slope))
 
 
-def _host_float(dtype):
-    """The float dtype name MLX's own ``sin`` gives a bool or integer dtype."""
-    return _contract.dtype_name(mx.sin(mx.zeros((), dtype=dtype)).dtype)
-
-
-def promoted(x, slope, what="x"):
+def _promoted(x, slope, what="x"):
     """``x`` as an MLX array of its result dtype (bool and integers promote
-    as ``mx.sin`` does), after the contract's checks."""
-    given = _contract.dtype_name(x.dtype)
-    host_float = None if given in _contract.FLOAT_NAMES else _host_float(x.dtype)
-    name = _contract.checked_result_name(x.dtype, slope, what, host_float)
-    if given != name:
-        x = x.astype(getattr(mx, name))
-    return x
+    as ``mx.sin`` does), after the contract's checks: the array-API
+    backend's rule, over MLX's namespace."""
+    return array_api.promoted(mx, x, slope, what)[0]
 
 
 def leaky_relu(x, slope):
@@ -195,55 +185,37 @@ def leaky_relu(x, slope):
     return rules(slope).leaky(x)
 
 
-def _deliver(result, out, name):
-    if out is None:
-        return result
-    _checks.check_out(out, result.shape, result.dtype, name, mx.array)
-    out[...] = result
-    return out
-
-
-def _check_out_pair(out, mask):
-    y_out, mask_out = _checks.split_out_pair(out)
-    if mask_out is not None:
-        _checks.check_out(mask_out, mask.shape, mask.dtype, "out[1]", mx.array)
-    return y_out, mask_out
-
-
 def forward(x, slope, out=None):
     out = _checks.split_single_out(out)
-    return _deliver(leaky_relu(promoted(x, slope), slope), out, "out")
+    return _checks.deliver(leaky_relu(_promoted(x, slope), slope), out)
 
 
 def forward_with_mask(x, slope, out=None):
-    x = promoted(x, slope)
-    keep = x > 0
-    y_out, mask_out = _check_out_pair(out, keep)
-    return _deliver(leaky_relu(x, slope), y_out, "out[0]"), _deliver(keep, mask_out, "out[1]")
+    y_out, mask_out = _checks.split_out_pair(out)
+    x = _promoted(x, slope)
+    return _checks.deliver_pair(leaky_relu(x, slope), x > 0, y_out, mask_out)
 
 
-#: The array-API calls :mod:`leaky._packing` needs, in MLX ops.
+#: The array-API calls :mod:`leaky._packing` needs for :func:`~leaky._packing.pack`
+#: and :func:`~leaky._packing.unpack_broadcast`, in MLX ops.
 _BIT_OPS = SimpleNamespace(
     uint8=mx.uint8,
-    astype=lambda array, dtype: array.astype(dtype),
+    asarray=mx.array,
+    astype=mx.astype,
     reshape=mx.reshape,
     concat=lambda arrays, axis: mx.concatenate(arrays, axis=axis),
     zeros=lambda shape, dtype, device=None: mx.zeros(shape, dtype=dtype),
-    arange=lambda size, device=None: mx.arange(size, dtype=mx.uint32),
-    take=lambda array, indices, axis: mx.take(array, indices, axis=axis),
     bitwise_or=mx.bitwise_or,
-    asarray=mx.array,
-    bitwise_and=lambda a, b: mx.bitwise_and(a, b if isinstance(b, mx.array) else mx.array(b, a.dtype)),
+    bitwise_and=mx.bitwise_and,
     bitwise_left_shift=lambda a, k: mx.left_shift(a, mx.array(k, a.dtype)),
-    bitwise_right_shift=lambda a, k: mx.right_shift(a, k.astype(a.dtype)),
 )
 
 
 def forward_packed(x, slope, out=None):
-    x = promoted(x, slope)
+    y_out, bits_out = _checks.split_out_pair(out)
+    x = _promoted(x, slope)
     bits = _packing.pack(_BIT_OPS, x > 0)
-    y_out, bits_out = _check_out_pair(out, bits)
-    return _deliver(leaky_relu(x, slope), y_out, "out[0]"), _deliver(bits, bits_out, "out[1]")
+    return _checks.deliver_pair(leaky_relu(x, slope), bits, y_out, bits_out)
 
 
 def backward(grad, mask, slope, out=None):
@@ -251,5 +223,5 @@ def backward(grad, mask, slope, out=None):
     if _packing.is_packed(mask):
         mask = _packing.unpack_broadcast(_BIT_OPS, mask, grad.shape)
     out = _checks.split_single_out(out)
-    grad = promoted(grad, slope, "grad_output")
-    return _deliver(rules(slope).gradient(grad, mask), out, "out")
+    grad = _promoted(grad, slope, "grad_output")
+    return _checks.deliver(rules(slope).gradient(grad, mask), out)
