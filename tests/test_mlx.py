@@ -109,6 +109,23 @@ def test_every_transform_composes():
     np.testing.assert_array_equal(np.array(mx.compile(f)(x)), np.array(f(x)))
 
 
+@pytest.mark.parametrize("g_axis, keep_axis", [(1, None), (0, 1), (None, 1), (1, 1)])
+def test_the_derivative_rule_vmaps_over_any_batch_axes(g_axis, keep_axis):
+    """Batched on different axes, or one of them not at all."""
+    g = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
+    keep = np.array([[True, False, True], [False, True, True]])
+    slope = 0.5
+    g_in = g if g_axis is None else np.moveaxis(g, 0, g_axis)
+    keep_in = keep[0] if keep_axis is None else np.moveaxis(keep, 0, keep_axis)
+    g_in = g_in[0] if g_axis is None else g_in
+    in_axes = (g_axis, keep_axis)
+    backward = lambda a, k: leaky.leaky_relu_backward(a, k, slope)  # noqa: E731
+    got = mx.vmap(backward, in_axes=in_axes)(mx.array(g_in), mx.array(keep_in))
+    g_rows = np.broadcast_to(g[0], (2, 3)) if g_axis is None else g
+    keep_rows = np.broadcast_to(keep[0], (2, 3)) if keep_axis is None else keep
+    np.testing.assert_array_equal(np.array(got), np.where(keep_rows, g_rows, g_rows * slope))
+
+
 def test_second_derivatives_compose():
     """The derivative is linear in the cotangent with the mask fixed: its
     own vjp is the same map, so a Hessian-vector product is 0 and the

@@ -127,13 +127,11 @@ def _rules(slope_bits):
 
     @gradient.vmap
     def _gradient_vmap(inputs, axes):
-        g, keep = inputs
-        g_axis, keep_axis = axes
-        if g_axis != keep_axis:  # elementwise: line the batch axes up
-            g, keep = _batched_first(g, g_axis, keep.shape), _batched_first(
-                keep, keep_axis, g.shape)
-            g_axis = 0
-        return gradient(g, keep), g_axis
+        # elementwise: each batched operand's batch axis first, and an
+        # unbatched one broadcasts against it
+        g, keep = (array if axis is None else mx.moveaxis(array, axis, 0)
+                   for array, axis in zip(inputs, axes))
+        return gradient(g, keep), 0
 
     @mx.custom_function
     def leaky(x):
@@ -158,14 +156,6 @@ def _only(arguments):
     """The one argument of a one-input function's transform rule: MLX hands
     it over bare, or in a sequence of one."""
     return arguments[0] if isinstance(arguments, (list, tuple)) else arguments
-
-
-def _batched_first(array, axis, other_shape):
-    """``array`` with its batch axis first (``axis`` None: broadcast to the
-    other operand's batch size)."""
-    if axis is None:
-        return mx.broadcast_to(array[None], (other_shape[0], *array.shape))
-    return mx.moveaxis(array, axis, 0)
 
 
 def rules(slope):
