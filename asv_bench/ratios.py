@@ -5,7 +5,8 @@ best time of each, so both share the machine's noise.  Ratios below 1 mean
 leaky is faster.  float32 throughout; all cores in use unless noted.
 
 Run: ``python asv_bench/ratios.py`` (``--rst`` prints docs/_measured.rst,
-``--rst-memory`` docs/_memory.rst)
+``--rst-memory`` docs/_memory.rst, ``--mlx-lucid`` the MLX and Lucid rows
+alone: Lucid runs on Python 3.14 only)
 """
 
 import os
@@ -59,19 +60,20 @@ def rows():
     view = rng.standard_normal((2000, 1000)).astype(np.float32)[:, ::2]
     yield ("forward [:, ::2] of 2000x1000 / np.negative", 1.3,
            *interleaved(lambda: leaky.leaky_relu(view, SLOPE), lambda: np.negative(view)))
-    yield from mlx_rows(data)
-    yield from lucid_rows(data)
+    x, _ = data(1_000_000)
+    yield from mlx_rows(x)
+    yield from lucid_rows(x)
     yield from torch_rows(data)
 
 
-def mlx_rows(data):
-    """MLX at 1e6 against mlx.nn.leaky_relu (its CPU backend here)."""
+def mlx_rows(x):
+    """MLX against mlx.nn.leaky_relu (its CPU backend here); ``x``: 1e6 float32."""
     try:
         import mlx.core as mx
         import mlx.nn
     except ImportError:
         return
-    x = mx.array(data(1_000_000)[0])
+    x = mx.array(x)
     ours = lambda v: leaky.leaky_relu(v, SLOPE)  # noqa: E731
     theirs = lambda v: mlx.nn.leaky_relu(v, SLOPE)  # noqa: E731
     pairs = [("forward, eager", ours, theirs),
@@ -84,8 +86,9 @@ def mlx_rows(data):
                *interleaved(lambda: mx.eval(a(x)), lambda: mx.eval(b(x))))
 
 
-def lucid_rows(data):
-    """Lucid at 1e6 against lucid.nn.functional.leaky_relu, on each device."""
+def lucid_rows(x):
+    """Lucid against lucid.nn.functional.leaky_relu, on each device; ``x``:
+    1e6 float32."""
     try:
         import lucid
         import lucid.nn.functional as F
@@ -93,7 +96,6 @@ def lucid_rows(data):
     except ImportError:
         return
     import leaky.lucid
-    x = data(1_000_000)[0]
     targets = {"cpu": (0.2, 0.2), "gpu": (1.05, 1.05)}
     for device, (forward, both) in targets.items():
         plain = lucid.Tensor(x, device=device)
@@ -338,8 +340,7 @@ def format_rst(measured, unit="µs", number="{:.2f}", ratio_format="{:.2f}"):
 if __name__ == "__main__":
     import sys
     if "--mlx-lucid" in sys.argv:  # those rows alone (Lucid runs on Python 3.14)
-        def data(n):
-            return np.random.default_rng(0).standard_normal(n).astype(np.float32), None
-        print_table(_measure([*mlx_rows(data), *lucid_rows(data)]), "µs", "{:>11.2f}")
+        x = np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32)
+        print_table(_measure([*mlx_rows(x), *lucid_rows(x)]), "µs", "{:>11.2f}")
     else:
         main(rst="--rst" in sys.argv, rst_memory="--rst-memory" in sys.argv)
