@@ -166,12 +166,17 @@ class MLXBackend(Backend):
 
     def asarray(self, a):
         a = np.asarray(a)
-        # MLX makes float32 of a float64 NumPy array unless told its dtype
+        if a.dtype.name == "bfloat16":  # ml_dtypes': MLX takes its bits
+            return self.module.array(a.view(np.uint16)).view(self.module.bfloat16)
         if a.dtype.kind != "f":
             return self.module.array(a)
+        # MLX makes float32 of a float64 NumPy array unless told its dtype
         return self.module.array(a, dtype=getattr(self.module, a.dtype.name))
 
     def to_numpy(self, a):
+        if a.dtype == self.module.bfloat16:
+            import ml_dtypes
+            return np.array(a.view(self.module.uint16)).view(ml_dtypes.bfloat16)
         return np.array(a)
 
     def is_native(self, a):

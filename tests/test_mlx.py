@@ -13,6 +13,7 @@ mlx_nn = pytest.importorskip("mlx.nn")
 
 import leaky  # noqa: E402
 import leaky.mlx  # noqa: E402
+from backends import make_backend  # noqa: E402
 from helpers import SLOPES, assert_same_bits, special_values  # noqa: E402
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
@@ -34,16 +35,8 @@ def _inputs(name, size=2000, seed=0):
         return np.concatenate([base, wide]).astype(dtype)
 
 
-def _to_mlx(a):
-    if a.dtype == np.dtype(ml_dtypes.bfloat16):
-        return mx.array(a.view(np.uint16)).view(mx.bfloat16)
-    return mx.array(a, dtype=getattr(mx, a.dtype.name))
-
-
-def _to_numpy(a):
-    if a.dtype == mx.bfloat16:
-        return np.array(a.view(mx.uint16)).view(ml_dtypes.bfloat16)
-    return np.array(a)
+_MLX = make_backend("mlx")
+_to_mlx, _to_numpy = _MLX.asarray, _MLX.to_numpy
 
 
 def _assert_same(got, want, x, name):
