@@ -176,9 +176,8 @@ def test_any_memory_layout_gives_torchs_values_and_gradients(x, inplace):
                     reason="torch's own ops pack their bits with aten ops (copies)")
 @pytest.mark.parametrize("inplace", [False, True])
 def test_regression_channels_last_runs_without_copies(inplace):
-    """No layout copy; in place under autograd writes x once, with torch's
-    copy_ (the out-of-place operator and copy_ are what every mode knows),
-    whose backward hands x's history a C-order gradient."""
+    """No layout copy, and a channels-last gradient; in place under
+    autograd writes x once (the out-of-place operator's result, copied in)."""
     x = torch.randn(4, 8, 6, 6).to(memory_format=torch.channels_last)
     leaf = x.clone(memory_format=torch.channels_last).requires_grad_()
     grad = torch.randn_like(x)
@@ -189,8 +188,78 @@ def test_regression_channels_last_runs_without_copies(inplace):
     copies = [event.name for event in profile.events()
               if event.name in ("aten::copy_", "aten::clone", "aten::contiguous")]
     assert copies == (["aten::copy_"] if inplace else [])
-    assert grad_x.is_contiguous(memory_format=torch.contiguous_format if inplace
-                                else torch.channels_last)
+    assert grad_x.is_contiguous(memory_format=torch.channels_last)
+
+
+# Regression: in place under autograd was x.copy_(leaky_relu(x)), whose
+# backward adds a +0 for the overwritten value, so every -0.0 of torch's
+# gradient came out +0.0 (torch's own module_db test_check_inplace failed).
+_SIGNED_ZEROS_X = torch.tensor([-1.0, -2.0, 3.0, -0.5, 0.0, -0.0, 2.0, -3.0])
+_SIGNED_ZEROS_GRAD = torch.tensor([-1.0, 2.0, -3.0, -4.0, -0.0, 0.0, -0.0, -0.0])
+
+
+def _in_place_input_gradient(module, how="plain"):
+    leaf = _SIGNED_ZEROS_X.clone().requires_grad_(True)
+    if how == "checkpoint":
+        from torch.utils.checkpoint import checkpoint
+        y = checkpoint(lambda t: module(t * 1.0), leaf, use_reentrant=False)
+        y.backward(_SIGNED_ZEROS_GRAD)
+        return leaf.grad
+    if how == "vmap(grad)":
+        rows = torch.stack([_SIGNED_ZEROS_X, -_SIGNED_ZEROS_X])
+        weights = _SIGNED_ZEROS_GRAD
+        return torch.func.vmap(torch.func.grad(lambda t: (module(t * 1.0) * weights).sum()))(rows)
+    module(leaf * 1.0).backward(_SIGNED_ZEROS_GRAD)
+    return leaf.grad
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.2, 1.0, 2.5])
+@pytest.mark.parametrize("how", ["plain", "checkpoint", "vmap(grad)"])
+def test_in_place_gradient_keeps_torchs_signed_zeros(slope, how):
+    ours = _in_place_input_gradient(leaky.torch.LeakyReLU(slope, inplace=True), how)
+    theirs = _in_place_input_gradient(torch.nn.LeakyReLU(slope, inplace=True), how)
+    assert_identical(ours, theirs)
+
+
+@pytest.mark.parametrize("slope", [-0.5, -0.0])
+def test_in_place_gradient_for_a_negative_slope_is_the_out_of_place_one(slope):
+    """torch refuses these in place; ours must equal its out-of-place gradient."""
+    ours = _in_place_input_gradient(leaky.torch.LeakyReLU(slope, inplace=True))
+    theirs = _in_place_input_gradient(torch.nn.LeakyReLU(slope, inplace=False))
+    assert_identical(ours, theirs)
+
+
+def test_pytorchs_own_module_inputs_give_the_same_gradient_in_place():
+    """torch's module_db inputs for nn.LeakyReLU, as its test_check_inplace
+    runs them: in place and out of place give bit-identical gradients."""
+    from torch.testing._internal.common_modules import module_db
+    info = next(m for m in module_db if m.module_cls is torch.nn.LeakyReLU)
+    for sample in info.module_inputs_func(info, device="cpu", dtype=torch.float64,
+                                          requires_grad=True, training=True):
+        args = sample.constructor_input.args
+        kwargs = dict(sample.constructor_input.kwargs, inplace=False)
+        (x,) = sample.forward_input.args
+        grads = []
+        for inplace in (False, True):
+            leaf = x.detach().clone().requires_grad_()
+            module = leaky.torch.LeakyReLU(*args, **dict(kwargs, inplace=inplace))
+            y = module(leaf.clone())
+            upstream = torch.randn(y.shape, dtype=y.dtype, generator=torch.Generator().manual_seed(0))
+            upstream.view(-1)[::3] = -0.0
+            (grad,) = torch.autograd.grad(y, leaf, upstream)
+            grads.append(grad)
+        assert_identical(grads[1], grads[0])
+
+
+@needs_operators
+def test_in_place_forward_mode_ad_updates_the_tangent_in_place():
+    import torch.autograd.forward_ad as fwAD
+    primal, tangent = torch.randn(16), torch.randn(16)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(primal.clone(), tangent.clone())
+        leaky.torch.leaky_relu(dual, -0.3, inplace=True)
+        got = fwAD.unpack_dual(dual).tangent
+    assert_identical(got, torch.where(primal > 0, tangent, tangent * -0.3))
 
 
 def test_in_place_on_a_leaf_that_requires_grad_gets_torchs_error():

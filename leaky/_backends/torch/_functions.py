@@ -8,7 +8,10 @@ backward save what leaky's operators save, the packed bits (one bit an
 element), where aten's own derivative of ``where`` would keep a bool mask.
 
 :class:`LeakyReLU` returns ``(y, mask)``, the mask packed if asked, and
-saves it; its derivative, :class:`LeakyReLUGrad`, is linear in the
+saves it; :class:`LeakyReLUInPlace` writes ``y`` into ``x`` and marks it
+dirty, so autograd rebases ``x``'s history on it as on torch's own
+in-place ops (no ``copy_`` node adds a ``+0`` to a gradient's signed
+zeros).  Their derivative, :class:`LeakyReLUGrad`, is linear in the
 gradient, so its own derivative is itself (double backward).  Dynamo does
 not trace a Function with a custom ``jvp``, so they have none: forward-mode
 AD needs the C++ operators (torch says so: "You must implement the jvp
@@ -17,9 +20,10 @@ function").
 
 import torch
 
+from ... import _packing
 from . import _aten
 
-__all__ = ["LeakyReLU", "LeakyReLUGrad"]
+__all__ = ["LeakyReLU", "LeakyReLUGrad", "LeakyReLUInPlace"]
 
 
 class LeakyReLU(torch.autograd.Function):
@@ -65,3 +69,40 @@ class LeakyReLUGrad(torch.autograd.Function):
     def backward(ctx, grad_grad_input):
         (mask,) = ctx.saved_tensors
         return LeakyReLUGrad.apply(grad_grad_input, mask, ctx.slope), None, None
+
+
+class LeakyReLUInPlace(torch.autograd.Function):
+    """``x`` overwritten with leaky ReLU; returns ``(x, bits)`` and saves the
+    bits of ``x > 0`` taken before the overwrite, so any slope works."""
+
+    @staticmethod
+    def forward(x, slope):
+        y, bits = _aten.forward_packed(x, slope)
+        x.copy_(y)
+        return x, bits
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        bits = output[1]
+        ctx.mark_dirty(inputs[0])
+        ctx.mark_non_differentiable(bits)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(bits)
+        ctx.slope = inputs[1]
+
+    @staticmethod
+    def vmap(info, in_dims, x, slope):
+        """Each sample packs its own bits, as :class:`LeakyReLUGrad` reads
+        them per sample (torch's generated rule cannot write in place)."""
+        samples = x.movedim(in_dims[0], 0)
+        y, mask = _aten.forward_with_mask(samples, slope)
+        samples.copy_(y)
+        rows = mask.reshape(samples.shape[0], -1)
+        return (x, _packing.pack_rows(_aten.BIT_OPS, rows, rows.device)), (in_dims[0], 0)
+
+    @staticmethod
+    def backward(ctx, grad_x, grad_bits):
+        if grad_x is None:
+            return None, None
+        (bits,) = ctx.saved_tensors
+        return LeakyReLUGrad.apply(grad_x, bits, ctx.slope), None

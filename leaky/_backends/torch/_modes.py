@@ -92,8 +92,11 @@ def forward_inplace(x, slope):
     if mode() is OPERATORS:
         _operator("leaky_relu_", (x,), slope)
         return x
-    _aten.check_inplace(x, _checked(x, slope))
-    return x.copy_(forward(x, slope))
+    slope = _checked(x, slope)
+    _aten.check_inplace(x, slope)
+    if mode() is EXPORTING or (not _is_compiling() and _is_tracing()):
+        return x.copy_(_aten.forward(x, slope))  # jit.trace records no in-place Function
+    return _functions.LeakyReLUInPlace.apply(x, slope)[0]
 
 
 def forward_with_mask(x, slope, packed):

@@ -16,8 +16,8 @@
 //             (the backward), its own forward tangent, and its own
 //             derivative (the double backward), so every Autograd kernel
 //             calls leaky_relu_backward through the dispatcher, with autograd,
-//             and higher derivatives compose.  The in-place operator, when a
-//             derivative is needed, is the out-of-place one and torch's copy_.
+//             and higher derivatives compose.  The in-place operator rebases
+//             x's history on B with the bits taken before the overwrite.
 // Fake/meta kernels, vmap rules, CUDA kernels and decompositions are
 // registered from Python (_registrations.py).
 
@@ -368,19 +368,41 @@ Pair with_mask_autograd(const Tensor& x, double slope) {
   return recorded(x, slope, {}, [&](const Tensor& v) { return ops().with_mask.call(v, slope); });
 }
 
-// In place.  With a derivative to record, x.copy_(leaky_relu(x)): autograd
-// and forward mode know copy_ (and torch's own error for a leaf that
-// requires grad comes from it); the saved mask is still the bits.
+// In place.  With a derivative to record, the bits of x > 0 are taken as x
+// is overwritten, and x's history is rebased on B with those bits, as
+// torch's own in-place operators rebase theirs: no copy_ node adds a +0 for
+// the overwritten value, so gradients keep their signed zeros, and every
+// slope works (torch's leaky_relu_ refuses a negative one).
 void inplace_autograd(const Tensor& x, double slope) {
-  if (torch::autograd::compute_requires_grad(x) || torch::autograd::isFwGradDefined(x)) {
-    x.copy_(ops().forward.call(x, slope));
+  bool needs_grad = torch::autograd::compute_requires_grad(x);
+  if (!needs_grad && !torch::autograd::isFwGradDefined(x)) {
+    {
+      at::AutoDispatchBelowADInplaceOrView below;
+      ops().inplace.call(x, slope);
+    }
+    torch::autograd::increment_version(x);
     return;
   }
+  torch::autograd::check_inplace(x, needs_grad);  // torch's error for a leaf
+  Order order = memory_order(x);
+  Tensor bits;
   {
     at::AutoDispatchBelowADInplaceOrView below;
-    ops().inplace.call(x, slope);
+    Tensor y;
+    std::tie(y, bits) = ops().packed.call(in_order(x, order), slope);
+    in_order(x, order).copy_(y);
   }
   torch::autograd::increment_version(x);
+  if (needs_grad) {
+    auto edges = torch::autograd::collect_next_edges(x);
+    Edge x_edge = edges[0];
+    torch::autograd::rebase_history(x, new_node(bits, slope, order, x_edge, std::move(edges)));
+  }
+  if (torch::autograd::isFwGradDefined(x)) {  // x's tangent is updated in place too
+    Tensor tangent = x._fw_grad(/*level=*/0);
+    tangent.copy_(from_order(ops().backward.call(in_order(tangent, order), bits, slope), order));
+    x._set_fw_grad(tangent, /*level=*/0, /*is_inplace_op=*/true);
+  }
 }
 
 }  // namespace
