@@ -227,7 +227,7 @@ cdef void forward_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp sy,
     if sx == 1 and sy == 1:
         if value_t is npy_uint16:  # F16C or NEON blocks where the CPU has them
             done = leaky_half_forward_blocks(x, y, n, <float>slope)
-        elif value_t is bfloat16_t:  # NEON blocks
+        elif value_t is bfloat16_t:  # AVX2 or NEON blocks
             done = leaky_bfloat16_forward_blocks(<const npy_uint16*>x, <npy_uint16*>y, n,
                                                  <float>slope)
         for i in range(done, n):

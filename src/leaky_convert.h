@@ -6,9 +6,9 @@
  *   rounds once to nearest even, which is what PyTorch does for float16 on
  *   the CPU (compute in float32, round the result once);
  * - bfloat16 <-> binary32, the same way;
- * - with F16C (LEAKY_F16C), eight lanes at once: the product of eight
- *   floats rounded to halves, and eight float lane masks narrowed to
- *   half-width lanes.  The select loops (leaky_select.h) and the packing
+ * - with F16C and AVX2 (LEAKY_F16C), eight lanes at once: eight halves or
+ *   bfloat16s widened, the product of eight floats rounded to halves or
+ *   bfloat16s, and eight float lane masks narrowed to half-width lanes.  The select loops (leaky_select.h) and the packing
  *   (leaky_pack.h) both use these;
  * - with NEON (LEAKY_NEON, aarch64), the same eight lanes at once, halves
  *   through fcvtl/fcvtn, and bfloat16 through shifts and integer rounding.
@@ -131,6 +131,71 @@ static inline __m128i leaky_narrow_lanes8(__m256 keep)
     __m256i k = _mm256_castps_si256(keep);
     return _mm_packs_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
 }
+
+/* Eight float32 lanes rounded once to bfloat16, as leaky_float_to_bfloat16
+ * does, the result in the low half of each lane: to nearest even by an
+ * integer add; a NaN keeps its top half with the quiet bit set. */
+static inline __m256i leaky_bfloat16_rounded8(__m256 product)
+{
+    __m256i p = _mm256_castps_si256(product);
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(p, 16), _mm256_set1_epi32(1));
+    __m256i rounded = _mm256_add_epi32(_mm256_add_epi32(p, _mm256_set1_epi32(0x7fff)), lsb);
+    __m256i quiet = _mm256_or_si256(p, _mm256_set1_epi32(0x00400000));
+    __m256 nan = _mm256_cmp_ps(product, product, _CMP_UNORD_Q);
+    return _mm256_srli_epi32(_mm256_castps_si256(_mm256_blendv_ps(
+        _mm256_castsi256_ps(rounded), _mm256_castsi256_ps(quiet), nan)), 16);
+}
+
+/* Eight bfloat16 (as bits) widened to floats: a shift each (exact). */
+static inline __m256 leaky_bfloat16s_to_floats8(__m128i h)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+/* v * s for eight floats, each rounded once to bfloat16. */
+static inline __m128i leaky_bfloat16_times8(__m256 v, __m256 s)
+{
+    __m256i r = leaky_bfloat16_rounded8(_mm256_mul_ps(v, s));
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+}
+
+/* h * s for sixteen bfloat16s (as bits), each rounded once.  Interleaving
+ * with zeros puts each element's bits in the top half of a 32-bit lane,
+ * which is its float32; packus undoes the interleave's order (both work
+ * within 128-bit lanes), so nothing crosses lanes. */
+static inline __m256i leaky_bfloat16_times16(__m256i h, __m256 s)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    __m256 low = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, h));
+    __m256 high = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, h));
+    return _mm256_packus_epi32(leaky_bfloat16_rounded8(_mm256_mul_ps(low, s)),
+                               leaky_bfloat16_rounded8(_mm256_mul_ps(high, s)));
+}
+#endif
+
+#if LEAKY_ISA == 512
+/* The same sixteen lanes at a time with AVX-512 (BW for the 16-bit ops). */
+static inline __m512i leaky_bfloat16_rounded16(__m512 product)
+{
+    __m512i p = _mm512_castps_si512(product);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(p, 16), _mm512_set1_epi32(1));
+    __m512i rounded = _mm512_add_epi32(_mm512_add_epi32(p, _mm512_set1_epi32(0x7fff)), lsb);
+    __m512i quiet = _mm512_or_si512(p, _mm512_set1_epi32(0x00400000));
+    __mmask16 nan = _mm512_cmp_ps_mask(product, product, _CMP_UNORD_Q);
+    return _mm512_srli_epi32(_mm512_mask_mov_epi32(rounded, nan, quiet), 16);
+}
+
+/* h * s for thirty-two bfloat16s (as bits), as leaky_bfloat16_times16. */
+static inline __m512i leaky_bfloat16_times32(__m512i h, __m512 s)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    __m512 low = _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, h));
+    __m512 high = _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, h));
+    return _mm512_packus_epi32(leaky_bfloat16_rounded16(_mm512_mul_ps(low, s)),
+                               leaky_bfloat16_rounded16(_mm512_mul_ps(high, s)));
+}
+
+
 #endif
 
 #if LEAKY_NEON

@@ -180,19 +180,11 @@ static inline void leaky_half_bstep(const uint16_t *g, uint32_t bits, uint16_t *
 }
 
 /* bfloat16: widen by a shift, multiply in float32, round once to nearest
- * even (a NaN keeps its sign and gets its quiet bit), as leaky_convert.h's
- * leaky_float_to_bfloat16 does one element at a time. */
+ * even (leaky_convert.h). */
 static inline __m256i leaky_bfloat16_times(__m256i h, __m512 s)
 {
-    __m512i w = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
-    __m512i p = _mm512_castps_si512(_mm512_mul_ps(_mm512_castsi512_ps(w), s));
-    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(p, 16), _mm512_set1_epi32(1));
-    __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(p, _mm512_set1_epi32(0x7fff)),
-                                                         lsb), 16);
-    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(p, _mm512_set1_epi32(0x7fffffff)),
-                                            _mm512_set1_epi32(0x7f800000));
-    __m512i quiet = _mm512_or_si512(_mm512_srli_epi32(p, 16), _mm512_set1_epi32(0x40));
-    return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(rounded, nan, quiet));
+    __m512 v = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return _mm512_cvtepi32_epi16(leaky_bfloat16_rounded16(_mm512_mul_ps(v, s)));
 }
 
 static inline uint32_t leaky_bfloat16_step(const uint16_t *x, uint16_t *y, float slope)
@@ -329,20 +321,10 @@ static inline void leaky_half_bstep(const uint16_t *g, uint32_t bits, uint16_t *
                                                                      _mm256_set1_ps(slope)), h, keep));
 }
 
-/* bfloat16, as in the AVX-512 tier, 8 elements at a time. */
+/* bfloat16, as in the AVX-512 tier, 8 elements at a time (leaky_convert.h). */
 static inline __m128i leaky_bfloat16_times(__m128i h, __m256 s)
 {
-    __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
-    __m256i p = _mm256_castps_si256(_mm256_mul_ps(_mm256_castsi256_ps(w), s));
-    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(p, 16), _mm256_set1_epi32(1));
-    __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(p, _mm256_set1_epi32(0x7fff)),
-                                                         lsb), 16);
-    __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(p, _mm256_set1_epi32(0x7fffffff)),
-                                     _mm256_set1_epi32(0x7f800000));
-    __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(p, 16), _mm256_set1_epi32(0x40));
-    __m256i r = _mm256_blendv_epi8(rounded, quiet, nan);          /* 8 x 32-bit, each < 2**16 */
-    r = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08); /* 16-bit lanes 0..7 first */
-    return _mm256_castsi256_si128(r);
+    return leaky_bfloat16_times8(leaky_bfloat16s_to_floats8(h), s);
 }
 
 /* Eight bfloat16 bit patterns -> 16-bit lane masks of "x > 0". */

@@ -36,13 +36,13 @@ static inline uint16_t leaky_select_half(int keep, uint16_t a, uint16_t b)
     return (uint16_t)((a & m) | (b & (uint16_t)~m));
 }
 
-/* float16 blocks with the CPU's conversion instructions (x86 F16C + AVX2;
- * aarch64 NEON, where bfloat16 has blocks too).  Each function handles the
- * largest multiple of 8 elements of a unit-stride loop and returns how
- * many it did; the Cython loop finishes the tail with the element
- * functions above.  Results are bit-identical to them (the tests compare
- * every variant with the baseline on all 65536 halves; on aarch64,
- * tests/test_cross_isa.py compares NEON with the portable tier).
+/* float16 and bfloat16 blocks with SIMD conversions (x86 AVX2 + F16C;
+ * aarch64 NEON).  Each function handles the largest multiple of 8 elements
+ * of a unit-stride loop and returns how many it did; the Cython loop
+ * finishes the tail with the element functions above.  Results are
+ * bit-identical to them (the tests compare every variant with the baseline
+ * on all 65536 patterns; on aarch64, tests/test_cross_isa.py compares NEON
+ * with the portable tier).
  * Without F16C or NEON the functions do nothing and return 0. */
 #if LEAKY_F16C
 
@@ -94,6 +94,120 @@ static inline intptr_t leaky_half_backward_blocks(const uint16_t *grad, const ui
     }
     return i;
 }
+
+/* bfloat16: widened and rounded in integers (leaky_convert.h), 32 elements
+ * a step with AVX-512, 16 with AVX2.  "x > 0" is read off the bit patterns,
+ * (bits - 1) < +inf unsigned: the float compare's answer for every pattern,
+ * NaNs and zeros included.  A mask byte keeps when it is not zero. */
+#if LEAKY_ISA == 512
+
+#define LEAKY_BFLOAT16_KEEP32(h) \
+    _mm512_cmplt_epu16_mask(_mm512_sub_epi16((h), _mm512_set1_epi16(1)), \
+                            _mm512_set1_epi16((short)0x7f80))
+
+static inline intptr_t leaky_bfloat16_forward_blocks(const uint16_t *x, uint16_t *y,
+                                                     intptr_t n, float slope)
+{
+    const __m512 s = _mm512_set1_ps(slope);
+    intptr_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i h = _mm512_loadu_si512((const void *)(x + i));
+        _mm512_storeu_si512((void *)(y + i), _mm512_mask_mov_epi16(
+            leaky_bfloat16_times32(h, s), LEAKY_BFLOAT16_KEEP32(h), h));
+    }
+    return i;
+}
+
+static inline intptr_t leaky_bfloat16_forward_mask_blocks(const uint16_t *x, uint16_t *y,
+                                                          uint8_t *mask, intptr_t n,
+                                                          float slope)
+{
+    const __m512 s = _mm512_set1_ps(slope);
+    intptr_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i h = _mm512_loadu_si512((const void *)(x + i));
+        __mmask32 keep = LEAKY_BFLOAT16_KEEP32(h);
+        _mm256_storeu_si256((__m256i *)(mask + i), _mm256_maskz_mov_epi8(keep, _mm256_set1_epi8(1)));
+        _mm512_storeu_si512((void *)(y + i),
+                            _mm512_mask_mov_epi16(leaky_bfloat16_times32(h, s), keep, h));
+    }
+    return i;
+}
+
+static inline intptr_t leaky_bfloat16_backward_blocks(const uint16_t *grad,
+                                                      const uint8_t *mask, uint16_t *grad_in,
+                                                      intptr_t n, float slope)
+{
+    const __m512 s = _mm512_set1_ps(slope);
+    intptr_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i g = _mm512_loadu_si512((const void *)(grad + i));
+        __m256i m = _mm256_loadu_si256((const __m256i *)(mask + i));
+        _mm512_storeu_si512((void *)(grad_in + i), _mm512_mask_mov_epi16(
+            leaky_bfloat16_times32(g, s), _mm256_test_epi8_mask(m, m), g));
+    }
+    return i;
+}
+
+#else /* AVX2 */
+
+static inline __m256i leaky_bfloat16_keep16(__m256i h)
+{
+    const __m256i flip = _mm256_set1_epi16((short)0x8000);
+    __m256i v = _mm256_xor_si256(_mm256_sub_epi16(h, _mm256_set1_epi16(1)), flip);
+    return _mm256_cmpgt_epi16(_mm256_set1_epi16((short)(0x7f80u ^ 0x8000u)), v);
+}
+
+static inline intptr_t leaky_bfloat16_forward_blocks(const uint16_t *x, uint16_t *y,
+                                                     intptr_t n, float slope)
+{
+    const __m256 s = _mm256_set1_ps(slope);
+    intptr_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i h = _mm256_loadu_si256((const __m256i *)(x + i));
+        _mm256_storeu_si256((__m256i *)(y + i), _mm256_blendv_epi8(
+            leaky_bfloat16_times16(h, s), h, leaky_bfloat16_keep16(h)));
+    }
+    return i;
+}
+
+static inline intptr_t leaky_bfloat16_forward_mask_blocks(const uint16_t *x, uint16_t *y,
+                                                          uint8_t *mask, intptr_t n,
+                                                          float slope)
+{
+    const __m256 s = _mm256_set1_ps(slope);
+    const __m128i one = _mm_set1_epi8(1);
+    intptr_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i h = _mm256_loadu_si256((const __m256i *)(x + i));
+        __m256i keep = leaky_bfloat16_keep16(h);
+        __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(keep),
+                                        _mm256_extracti128_si256(keep, 1));
+        _mm_storeu_si128((__m128i *)(mask + i), _mm_and_si128(bytes, one));
+        _mm256_storeu_si256((__m256i *)(y + i),
+                            _mm256_blendv_epi8(leaky_bfloat16_times16(h, s), h, keep));
+    }
+    return i;
+}
+
+static inline intptr_t leaky_bfloat16_backward_blocks(const uint16_t *grad,
+                                                      const uint8_t *mask, uint16_t *grad_in,
+                                                      intptr_t n, float slope)
+{
+    const __m256 s = _mm256_set1_ps(slope);
+    const __m128i zero = _mm_setzero_si128(), ones = _mm_set1_epi8(-1);
+    intptr_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i g = _mm256_loadu_si256((const __m256i *)(grad + i));
+        __m128i m = _mm_loadu_si128((const __m128i *)(mask + i));
+        __m256i keep = _mm256_cvtepi8_epi16(_mm_xor_si128(_mm_cmpeq_epi8(m, zero), ones));
+        _mm256_storeu_si256((__m256i *)(grad_in + i),
+                            _mm256_blendv_epi8(leaky_bfloat16_times16(g, s), g, keep));
+    }
+    return i;
+}
+
+#endif
 
 #elif LEAKY_NEON
 
@@ -150,6 +264,8 @@ LEAKY_DEFINE_NEON_BLOCKS(half, 0x7c00u, leaky_halves_to_floats8, leaky_half_time
 LEAKY_DEFINE_NEON_BLOCKS(bfloat16, 0x7f80u, leaky_bfloat16s_to_floats8, leaky_bfloat16_times8)
 
 #else
+/* Without F16C or NEON these return 0, and the element loop of _kernels.pyx
+ * does every element (vectorized by the compiler). */
 static inline intptr_t leaky_half_forward_blocks(const uint16_t *x, uint16_t *y,
                                                  intptr_t n, float slope)
 { (void)x; (void)y; (void)n; (void)slope; return 0; }
@@ -159,12 +275,6 @@ static inline intptr_t leaky_half_forward_mask_blocks(const uint16_t *x, uint16_
 static inline intptr_t leaky_half_backward_blocks(const uint16_t *grad, const uint8_t *mask,
                                                   uint16_t *grad_in, intptr_t n, float slope)
 { (void)grad; (void)mask; (void)grad_in; (void)n; (void)slope; return 0; }
-#endif
-
-/* bfloat16 blocks: NEON only (above).  Elsewhere these return 0 and the
- * element loop of _kernels.pyx does every element (the packed loops have
- * SIMD steps of their own in leaky_pack.h). */
-#if !LEAKY_NEON
 static inline intptr_t leaky_bfloat16_forward_blocks(const uint16_t *x, uint16_t *y,
                                                      intptr_t n, float slope)
 { (void)x; (void)y; (void)n; (void)slope; return 0; }
