@@ -221,10 +221,25 @@ cdef inline value_t scale_unless_bitwise(bint keep, value_t v, double slope) noe
 
 # ------------------------------------------------------------------- loops --
 
+cdef inline npy_intp before_line(const void* out, npy_intp itemsize, npy_intp n) noexcept nogil:
+    """How many of ``n`` elements lie before the first 64-byte line boundary
+    at or after ``out``: the unit-stride loops do those one by one, so that
+    their vector stores start on a line (NumPy's outputs often start 16 or
+    32 bytes into one, and a store across two lines costs two)."""
+    return min(n, <npy_intp>((<size_t>0 - <size_t>out) % 64) // itemsize)
+
+
 cdef void forward_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp sy,
                        npy_intp n, double slope) noexcept nogil:
     cdef npy_intp i, done = 0
     if sx == 1 and sy == 1:
+        done = before_line(y, sizeof(value_t), n)
+        for i in range(done):
+            y[i] = scale_unless_bitwise(is_positive(x[i]), x[i], slope)
+        x += done
+        y += done
+        n -= done
+        done = 0
         if value_t is npy_uint16:  # F16C or NEON blocks where the CPU has them
             done = leaky_half_forward_blocks(x, y, n, <float>slope)
         elif value_t is bfloat16_t:  # AVX2 or NEON blocks
@@ -243,6 +258,16 @@ cdef void forward_mask_loop(const value_t* x, npy_intp sx, value_t* y, npy_intp 
     cdef npy_intp i, done = 0
     cdef bint keep
     if sx == 1 and sy == 1 and sm == 1:
+        done = before_line(y, sizeof(value_t), n)
+        for i in range(done):
+            keep = is_positive(x[i])
+            mask[i] = keep
+            y[i] = scale_unless_bitwise(keep, x[i], slope)
+        x += done
+        y += done
+        mask += done
+        n -= done
+        done = 0
         if value_t is npy_uint16:
             done = leaky_half_forward_mask_blocks(x, y, mask, n, <float>slope)
         elif value_t is bfloat16_t:
@@ -265,6 +290,14 @@ cdef void backward_loop(const value_t* grad, npy_intp sg,
                         npy_intp n, double slope) noexcept nogil:
     cdef npy_intp i, done = 0
     if sg == 1 and sm == 1 and sgi == 1:
+        done = before_line(grad_in, sizeof(value_t), n)
+        for i in range(done):
+            grad_in[i] = scale_unless_bitwise(mask[i] != 0, grad[i], slope)
+        grad += done
+        mask += done
+        grad_in += done
+        n -= done
+        done = 0
         if value_t is npy_uint16:
             done = leaky_half_backward_blocks(grad, mask, grad_in, n, <float>slope)
         elif value_t is bfloat16_t:
