@@ -81,9 +81,10 @@ def _eager(input: torch.Tensor, negative_slope: float, inplace: bool) -> torch.T
     if not isinstance(input, torch.Tensor):  # as F.leaky_relu says it
         raise TypeError(f"leaky_relu(): argument 'input' (position 1) must be "
                         f"torch.Tensor, not {type(input).__module__}.{type(input).__name__}")
+    slope = _contract.validate_slope(negative_slope)  # once a call: _modes takes it as is
     if inplace:
-        return _modes.forward_inplace(input, negative_slope)
-    return _modes.forward(input, negative_slope)
+        return _modes.forward_inplace(input, slope)
+    return _modes.forward(input, slope)
 
 
 class LeakyReLU(torch.nn.Module):

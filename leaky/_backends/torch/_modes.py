@@ -15,13 +15,12 @@ exporting    ``torch.compiler.is_exporting()``,     :mod:`._aten` itself: the gr
 ===========  =====================================  ==========================================
 
 A trace is the one thing the dispatcher cannot tell: Dynamo and the
-exporters read Python, not kernels.  Each function checks the slope once
-(the operators take a Python float).
+exporters read Python, not kernels.  Every function takes a slope the
+caller validated (``leaky.leaky_relu``, ``leaky.torch``): a Python float.
 """
 
 import torch
 
-from ... import _contract
 from ... import _packing
 from . import _aten
 from . import _functions
@@ -57,7 +56,6 @@ def _operator(name, tensors, slope, names=("x",)):
     ``__torch_function__`` (``torch.ops`` hands it over, as torch's own
     Python functions do).  Where no kernel serves a tensor (sparse, nested,
     quantized), the contract names it."""
-    slope = _contract.validate_slope(slope)
     try:
         if _has_torch_function(tensors):
             return getattr(torch.ops.leaky, name).default(*tensors, slope)
@@ -69,9 +67,9 @@ def _operator(name, tensors, slope, names=("x",)):
 
 
 def _checked(x, slope, what="x"):
-    """The slope as a float, after the contract's checks of ``x``."""
+    """``slope``, after the contract's checks of ``x`` (its dtype, and
+    that the slope fits the precision it is computed in)."""
     _aten.check_tensor(x, what)
-    slope = _contract.validate_slope(slope)
     _aten.output_dtype(x, slope, what)
     return slope
 
