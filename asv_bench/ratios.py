@@ -6,22 +6,66 @@ leaky is faster.  float32 throughout; all cores in use unless noted.
 
 Run: ``python asv_bench/ratios.py`` (``--rst`` prints docs/_measured.rst,
 ``--rst-memory`` docs/_memory.rst, ``--mlx-lucid`` the MLX and Lucid rows
-alone: Lucid runs on Python 3.14 only)
+alone: Lucid runs on Python 3.14 only; ``--tiers`` the rows of
+:func:`tier_rows` once per kernel variant this CPU runs, side by side,
+``--rst-tiers`` the same for docs/_tiers.rst).
+
+Every table starts with the CPU and the kernel variant that ran.  Set
+``LEAKY_CPU_VARIANT`` to force a variant; ``--tiers`` does so for each one
+in its own process, with torch held to the same ISA level by
+``ATEN_CPU_CAPABILITY`` (:data:`ATEN_CAPABILITY`).
 """
 
+import json
 import os
+import platform
+import subprocess
 import sys
 import timeit
 
 import numpy as np
 
 import leaky
+from leaky import _contract
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchmarks.common import (NETWORKS, leaky_relu_mlp, network, saved_bytes_for_backward,  # noqa: E402
                                training_step)
 
 SLOPE = 0.01
+
+#: torch's ``ATEN_CPU_CAPABILITY`` at the ISA level of each kernel variant.
+ATEN_CAPABILITY = {"baseline": "default", "avx2": "avx2", "avx512": "avx512"}
+
+
+def cpu_name():
+    """The CPU's model name, as the operating system gives it."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith(("model name", "Model")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    if sys.platform == "darwin":
+        done = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"],
+                              capture_output=True, text=True)
+        if done.returncode == 0:
+            return done.stdout.strip()
+    return platform.processor() or platform.machine()
+
+
+def describe_run():
+    """CPU, kernel variant and (when installed) torch's CPU capability."""
+    from leaky import _cpu
+    line = f"CPU: {cpu_name()}, {os.cpu_count()} cores; leaky kernel variant: " \
+           f"{_cpu.active_variant()}"
+    try:
+        import torch
+    except ImportError:
+        return line
+    return f"{line}; torch {torch.__version__}, CPU capability " \
+           f"{torch.backends.cpu.get_cpu_capability()}"
 
 
 def best_us(func, number, repeat=3):
@@ -171,35 +215,20 @@ def memory_rows():
     yield from network_memory_rows()
 
 
-def bfloat16_rows(data):
-    try:
-        import ml_dtypes
-    except ImportError:
-        return
-    import torch
-    import torch.nn.functional as F
-    x, _ = data(1_000_000)
-    xb = x.astype(ml_dtypes.bfloat16)
-    xt = torch.from_numpy(x).to(torch.bfloat16)
-    yield ("bfloat16 forward / torch F.leaky_relu, n=1e6", 1.0,
-           *interleaved(lambda: leaky.leaky_relu(xb, SLOPE), lambda: F.leaky_relu(xt, SLOPE)))
-
-
 def torch_rows(data):
     try:
         import torch
         import torch.nn.functional as F
     except ImportError:
         return
-    for n, target in ((1_000, 0.9), (100_000, 0.9), (1_000_000, 0.9), (10_000_000, 0.5)):
+    for n, target in ((1_000, 0.9), (100_000, 0.9)):
         x, _ = data(n)
         xt = torch.from_numpy(x)
         yield (f"forward / torch F.leaky_relu, n={n:.0e}", target,
                *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: F.leaky_relu(xt, SLOPE)))
+    yield from tier_rows()
     x, _ = data(1_000_000)
     xt = torch.from_numpy(x)
-    yield ("leaky on a torch tensor / F.leaky_relu, n=1e6", 1.0,
-           *interleaved(lambda: leaky.leaky_relu(xt, SLOPE), lambda: F.leaky_relu(xt, SLOPE)))
     yield ("forward+mask / torch (leaky_relu and x > 0), n=1e6", 0.4,
            *interleaved(lambda: leaky.leaky_relu_with_mask(x, SLOPE),
                         lambda: (F.leaky_relu(xt, SLOPE), xt > 0)))
@@ -209,7 +238,6 @@ def torch_rows(data):
     yield ("backward / aten.leaky_relu_backward, n=1e6", 0.9,
            *interleaved(lambda: leaky.leaky_relu_backward(grad, mask, SLOPE),
                         lambda: torch.ops.aten.leaky_relu_backward(gt, xt, SLOPE, False)))
-    yield from bfloat16_rows(data)
     yield from torch_module_rows()
     yield from network_rows()
     # TensorFlow last: triton (torch.compile's compiler in CUDA builds of
@@ -247,11 +275,75 @@ def torch_module_rows():
         yield (f"leaky.torch forward+backward {name} / F.leaky_relu", target,
                *interleaved(lambda: leaky.torch.leaky_relu(ours, SLOPE).backward(grad),
                             lambda: F.leaky_relu(theirs, SLOPE).backward(grad)))
-    # autograd.grad: no .grad accumulation, so the activation's own traffic
-    # shows (bytes moved: 0.8 of torch's)
-    yield ("leaky.torch forward+autograd.grad 1000x1000 / F.leaky_relu", 0.85,
+
+
+def tier_rows():
+    """The rows that differ between ISA tiers: NumPy arrays and torch
+    tensors at 1e6 and 1e7, bfloat16, the torch operator itself, a
+    10-element call and ``torch.autograd.grad`` of forward+backward (no
+    ``.grad`` accumulation, so the activation's own traffic shows: leaky
+    moves 0.81 of torch's bytes)."""
+    import torch
+    import torch.nn.functional as F
+    import leaky.torch
+
+    rng = np.random.default_rng(0)
+    for n, target in ((10_000_000, 0.5), (1_000_000, 0.9)):
+        x = rng.standard_normal(n).astype(np.float32)
+        xt = torch.from_numpy(x)
+        yield (f"forward / torch F.leaky_relu, n={n:.0e}", target,
+               *interleaved(lambda: leaky.leaky_relu(x, SLOPE), lambda: F.leaky_relu(xt, SLOPE)))
+    bfloat16 = _contract.numpy_bfloat16()  # ml_dtypes', or None
+    if bfloat16 is not None:
+        xb, xtb = x.astype(bfloat16), xt.to(torch.bfloat16)
+        yield ("bfloat16 forward / torch F.leaky_relu, n=1e6", 1.0,
+               *interleaved(lambda: leaky.leaky_relu(xb, SLOPE), lambda: F.leaky_relu(xtb, SLOPE)))
+    yield ("leaky.leaky_relu(tensor), no grad / F.leaky_relu, n=1e6", 1.0,
+           *interleaved(lambda: leaky.leaky_relu(xt, SLOPE), lambda: F.leaky_relu(xt, SLOPE)))
+    yield ("torch.ops.leaky.leaky_relu / F.leaky_relu, n=1e6", 1.0,
+           *interleaved(lambda: torch.ops.leaky.leaky_relu(xt, SLOPE),
+                        lambda: F.leaky_relu(xt, SLOPE)))
+    small = torch.randn(10)
+    yield ("leaky.leaky_relu(tensor), no grad / F.leaky_relu, n=10", 1.5,
+           *interleaved(lambda: leaky.leaky_relu(small, SLOPE),
+                        lambda: F.leaky_relu(small, SLOPE)))
+    ours = xt.reshape(1000, 1000).clone().requires_grad_()
+    theirs = xt.reshape(1000, 1000).clone().requires_grad_()
+    grad = torch.randn(1000, 1000)
+    yield ("torch.autograd.grad of forward+backward / torch's, n=1e6", 0.85,
            *interleaved(lambda: torch.autograd.grad(leaky.torch.leaky_relu(ours, SLOPE), ours, grad),
                         lambda: torch.autograd.grad(F.leaky_relu(theirs, SLOPE), theirs, grad)))
+
+
+def per_tier():
+    """:func:`tier_rows` in one process per kernel variant this CPU runs,
+    torch held to the same ISA level: ``{variant: [description, rows]}``."""
+    from leaky import _cpu
+    results = {}
+    for variant in _cpu.supported_variants():
+        env = dict(os.environ, LEAKY_CPU_VARIANT=variant,
+                   ATEN_CPU_CAPABILITY=ATEN_CAPABILITY.get(variant, "default"))
+        done = subprocess.run([sys.executable, os.path.abspath(__file__), "--tier-json"],
+                              env=env, capture_output=True, text=True, check=True)
+        results[variant] = json.loads(done.stdout.splitlines()[-1])
+    return results
+
+
+def print_tiers(results, rst=False):
+    """One column of ratios per kernel variant, the targets beside them."""
+    variants = list(results)
+    for variant, (description, _) in results.items():
+        print(f"{variant}: {description}")
+    first_rows = results[variants[0]][1]
+    header = ["check", *variants, "target"]
+    body = [[check, *(f"{results[v][1][k][4]:.2f}" for v in variants),
+             "" if target is None else f"<= {target:.3g}"]
+            for k, (check, target, *_) in enumerate(first_rows)]
+    widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+    line = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
+    rows = [line(row) for row in body]
+    print("\n".join([rule, line(header), rule, *rows, rule] if rst else [line(header), *rows]))
 
 
 def _network_variants():
@@ -304,6 +396,7 @@ def _measure(source):
 
 
 def main(rst=False, rst_memory=False):
+    print(describe_run())
     if rst_memory:
         print(format_rst(_measure(memory_rows()), "bytes", "{:.4g}", "{:.4f}"))
         return
@@ -339,7 +432,12 @@ def format_rst(measured, unit="µs", number="{:.2f}", ratio_format="{:.2f}"):
 
 if __name__ == "__main__":
     import sys
-    if "--mlx-lucid" in sys.argv:  # those rows alone (Lucid runs on Python 3.14)
+    if "--tier-json" in sys.argv:  # one variant's tier rows, for per_tier()
+        print(json.dumps([describe_run(), _measure(tier_rows())]))
+    elif "--tiers" in sys.argv or "--rst-tiers" in sys.argv:
+        print(f"CPU: {cpu_name()}")
+        print_tiers(per_tier(), rst="--rst-tiers" in sys.argv)
+    elif "--mlx-lucid" in sys.argv:  # those rows alone (Lucid runs on Python 3.14)
         x = np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32)
         print_table(_measure([*mlx_rows(x), *lucid_rows(x)]), "µs", "{:>11.2f}")
     else:

@@ -154,7 +154,10 @@ def leaky_relu(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, where=True,
         if y is not None:
             return y
     slope = _contract.validate_slope(negative_slope, allow_traced=True)
-    return _backend(x, keywords, slope, out).forward(x, slope, out, **keywords)
+    backend = _backend(x, keywords, slope, out)
+    if keywords:
+        return backend.forward(x, slope, out, **keywords)
+    return backend.forward(x, slope, out)  # no empty ** (0.05 µs of a 10-element call)
 
 
 def leaky_relu_with_mask(x, /, negative_slope=DEFAULT_SLOPE, *, out=None, packed=False,
