@@ -211,11 +211,13 @@ class BFloat16:
 
 
 class TorchModule:
-    """leaky.torch against torch's own leaky_relu, float32: forward without
-    grad, and forward + backward with requires_grad, by ``.backward()`` and
-    by ``torch.autograd.grad`` (torch's default threads)."""
+    """leaky.torch (and leaky's operator itself, ``torch.ops.leaky``)
+    against torch's own leaky_relu, float32: forward without grad, and
+    forward + backward with requires_grad, by ``.backward()`` and by
+    ``torch.autograd.grad`` (torch's default threads).  Per ISA tier:
+    ``LEAKY_CPU_VARIANT=avx2 ATEN_CPU_CAPABILITY=avx2 asv run ...``."""
 
-    params = ([10, 256 * 512, 1_000_000], ["leaky.torch", "F.leaky_relu"])
+    params = ([10, 256 * 512, 1_000_000], ["leaky.torch", "torch.ops.leaky", "F.leaky_relu"])
     param_names = ["size", "implementation"]
 
     def setup(self, size, impl):
@@ -226,6 +228,9 @@ class TorchModule:
         if impl == "leaky.torch":
             import leaky.torch
             self.func = leaky.torch.leaky_relu
+        elif impl == "torch.ops.leaky":
+            import leaky.torch  # noqa: F401  (registers the operators)
+            self.func = torch.ops.leaky.leaky_relu
         else:
             self.func = torch.nn.functional.leaky_relu
         self.x = torch.from_numpy(make_input(size, "float32", "contiguous").copy())
@@ -243,6 +248,8 @@ class TorchModule:
         torch.autograd.grad(self.func(self.x_grad, SLOPE), self.x_grad, self.grad)
 
     def time_tensor_through_leaky_relu(self, size, impl):
+        if impl == "torch.ops.leaky":
+            raise SkipNotImplemented("the operator is time_forward's")
         import leaky
         (leaky.leaky_relu if impl == "leaky.torch" else self.func)(self.x, SLOPE)
 
