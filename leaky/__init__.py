@@ -16,13 +16,14 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
         "'pip install --no-build-isolation -e .' or run from another folder."
     ) from exc
 
-from ._api import leaky_relu, leaky_relu_backward, leaky_relu_with_mask
+from ._api import bias_act, leaky_relu, leaky_relu_backward, leaky_relu_with_mask
 from ._build_config import VERSION as __version__
 from ._layer import LeakyReLU
 
 __all__ = [
     "LeakyReLU",
     "__version__",
+    "bias_act",
     "leaky_relu",
     "leaky_relu_backward",
     "leaky_relu_with_mask",

@@ -91,6 +91,16 @@ def leaky_relu_backward(grad_output: ArrayLike, mask: ArrayLike, /,
                         where: ArrayLike = ..., casting: _Casting = ..., order: _Order = ...,
                         dtype: Any = ..., subok: bool = ...) -> Any: ...
 
+@overload
+def bias_act(x: _A, b: _A | None = ..., dim: int = ...,
+             act: Literal["linear", "relu", "lrelu"] = ...,
+             alpha: float | None = ..., gain: float | None = ...,
+             clamp: float | None = ...) -> _A: ...
+@overload
+def bias_act(x: ArrayLike, b: ArrayLike | None = ..., dim: int = ...,
+             act: Literal["linear", "relu", "lrelu"] = ..., alpha: float | None = ...,
+             gain: float | None = ..., clamp: float | None = ...) -> Any: ...
+
 
 class LeakyReLU:
     packed: bool
@@ -115,5 +125,5 @@ class LeakyReLU:
     def backward(self, grad_output: ArrayLike) -> Any: ...
 
 
-__all__ = ["LeakyReLU", "__version__", "leaky_relu", "leaky_relu_backward",
+__all__ = ["LeakyReLU", "__version__", "bias_act", "leaky_relu", "leaky_relu_backward",
            "leaky_relu_with_mask"]

@@ -10,12 +10,13 @@ them again.
 import numpy as np
 
 from . import _backends
+from . import _bias_act
 from . import _contract
 from . import _packing
 from ._cpu import kernels as _kernels
 from ._contract import DEFAULT_SLOPE
 
-__all__ = ["leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward"]
+__all__ = ["bias_act", "leaky_relu", "leaky_relu_with_mask", "leaky_relu_backward"]
 
 
 _NO_KEYWORDS = {}
@@ -325,3 +326,74 @@ def leaky_relu_backward(grad_output, mask, /, negative_slope=DEFAULT_SLOPE, *, o
     choose = _packing_backend if _packing.is_packed(mask) else _backend
     backend = choose(grad_output, keywords, slope, out, backend)
     return backend.backward(grad_output, mask, slope, out, **keywords)
+
+
+def bias_act(x, b=None, dim=1, act="linear", alpha=None, gain=None, clamp=None):
+    r"""StyleGAN's fused bias + activation + gain + clamp, in one pass:
+    ``clamp(gain * act(x + b), -clamp, clamp)``.
+
+    The semantics of StyleGAN2-ADA's and StyleGAN3's
+    ``torch_utils.ops.bias_act.bias_act`` (its reference path, step by step
+    in ``x``'s precision; float16 and bfloat16 are computed in float32 and
+    rounded once, as its CUDA kernel does).  For torch tensors with autograd
+    use :func:`leaky.torch.bias_act`, its drop-in; this function routes
+    torch tensors there too.
+
+    Parameters
+    ----------
+    x : array_like
+        Input: a NumPy array (or anything NumPy reads), a torch tensor, or
+        an array of an array-API library (JAX, array-api-strict).  bool and
+        integers promote as ``sin`` does.
+    b : array, optional
+        Bias: one value per index of ``x`` along ``dim`` (shape
+        ``(x.shape[dim],)``), of ``x``'s dtype and library.  Default: none.
+    dim : int, optional
+        The dimension ``b`` runs along.  Default 1 (channels of NCHW).
+    act : {'linear', 'relu', 'lrelu'}, optional
+        The activation.  Default ``'linear'``.
+    alpha : float, optional
+        ``lrelu``'s negative slope.  Default 0.2 for ``lrelu`` (ignored by
+        the others).
+    gain : float, optional
+        Multiplies the activation when it is not 1.  Default ``sqrt(2)``
+        for ``relu`` and ``lrelu``, 1 for ``linear``.
+    clamp : float, optional
+        Clamps the result to ``[-clamp, clamp]``; None or a negative value:
+        no clamp.  Default None.
+
+    Returns
+    -------
+    array
+        Of ``x``'s library and dtype (the promoted one for bool and
+        integers), ``x``'s shape.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``act`` (the message lists the three), a NaN or
+        infinite ``alpha``, ``gain`` or ``clamp``, a ``dim`` out of range,
+        or a ``b`` of the wrong shape.
+    TypeError
+        For a ``b`` of another dtype or library, or an array library that
+        has no bias_act (the message names it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import leaky
+    >>> x = np.array([[-2.0, 3.0], [1.0, -4.0]], dtype=np.float32)
+    >>> leaky.bias_act(x, np.array([1.0, 0.0], np.float32), dim=0, act="lrelu",
+    ...                gain=1.0, clamp=2.5)
+    array([[-0.2,  2.5],
+           [ 1. , -0.8]], dtype=float32)
+    """
+    spec = _bias_act.resolve(act, alpha, gain, clamp)
+    backend = _backends.backend_for(x)
+    if not backend.CAPABILITIES.bias_act:
+        _backends.refuse(backend.CAPABILITIES, "bias_act")
+    if b is not None and _backends.backend_for(b) is not backend:
+        raise TypeError(f"b is {_contract.describe_array(b)} but x is "
+                        f"{_contract.describe_array(x)}: both must come from the same array "
+                        "library")
+    return backend.bias_act(x, b, _bias_act.check_dim(np.ndim(x), dim), spec)

@@ -29,11 +29,12 @@ Differences from torch, all on purpose:
 
 import torch
 
+from . import _bias_act
 from . import _contract
 from ._backends import torch as _backend  # noqa: F401  (loads the operators)
 from ._backends.torch import _modes
 
-__all__ = ["LeakyReLU", "leaky_relu"]
+__all__ = ["LeakyReLU", "bias_act", "leaky_relu"]
 
 
 def leaky_relu(input: torch.Tensor, negative_slope: float = _contract.DEFAULT_SLOPE,
@@ -127,3 +128,71 @@ class LeakyReLU(torch.nn.Module):
     def extra_repr(self) -> str:
         inplace = ", inplace=True" if self.inplace else ""
         return f"negative_slope={self.negative_slope}{inplace}"
+
+
+def bias_act(x, b=None, dim=1, act="linear", alpha=None, gain=None, clamp=None, impl="cuda"):
+    """StyleGAN2-ADA's and StyleGAN3's ``torch_utils.ops.bias_act.bias_act``:
+    the same signature, defaults and results, on leaky's kernels, with no
+    plugin to compile.  One line makes a StyleGAN network use it::
+
+        torch_utils.ops.bias_act.bias_act = leaky.torch.bias_act
+
+    Computes ``clamp(gain * act(x + b), -clamp, clamp)`` in one pass on the
+    CPU and saves one bit per element for the backward (two with a clamp).
+    The derivative is linear in the incoming gradient, so double backward
+    (R1 regularisation's ``create_graph=True``) and forward-mode AD compose
+    from the same operators.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Input: float16, bfloat16, float32 or float64 (bool and integers
+        promote as ``torch.sin`` does).
+    b : torch.Tensor, optional
+        Bias, shape ``(x.shape[dim],)``, x's dtype and device.
+    dim : int, optional
+        The dimension ``b`` runs along.  Default 1.
+    act : {'linear', 'relu', 'lrelu'}, optional
+        Default ``'linear'``.
+    alpha : float, optional
+        ``lrelu``'s negative slope; default 0.2.
+    gain : float, optional
+        Default ``sqrt(2)`` for ``relu`` and ``lrelu``, 1 for ``linear``.
+    clamp : float, optional
+        Clamp the result to ``[-clamp, clamp]``; None (or < 0): no clamp.
+    impl : {'cuda', 'ref'}, optional
+        Accepted for StyleGAN's callers; both compute with leaky.
+
+    Returns
+    -------
+    torch.Tensor
+        float32 and float64: the bits of StyleGAN's reference path (x + b,
+        the activation, ``* gain`` when gain != 1, ``clamp``); float16 and
+        bfloat16 computed in float32 and rounded once, as its CUDA kernel
+        does.
+
+    Raises
+    ------
+    ValueError
+        For an act other than the three (the message lists them), an
+        ``impl`` other than the two, NaN or infinite numbers, a ``dim`` out
+        of range or a ``b`` of the wrong shape.
+    TypeError
+        For ``x`` or ``b`` that is not a dense tensor, or a ``b`` of another
+        dtype or device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import leaky.torch
+    >>> x = torch.tensor([[-2.0, 3.0], [1.0, -4.0]])
+    >>> leaky.torch.bias_act(x, torch.tensor([1.0, 0.0]), dim=0, act="lrelu", gain=1.0)
+    tensor([[-0.2000,  4.0000],
+            [ 1.0000, -0.8000]])
+    """
+    if impl not in ("cuda", "ref"):
+        raise ValueError(f"impl must be 'cuda' or 'ref', got {impl!r}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"bias_act(): x must be a torch.Tensor, not "
+                        f"{type(x).__module__}.{type(x).__name__}")
+    return _modes.bias_act(x, b, dim, _bias_act.resolve(act, alpha, gain, clamp))

@@ -1,4 +1,6 @@
 # Type stubs: leaky.torch (leaky/torch.py), the drop-ins for torch's own.
+from typing import Literal
+
 import torch
 
 def leaky_relu(input: torch.Tensor, negative_slope: float = ...,
@@ -11,4 +13,9 @@ class LeakyReLU(torch.nn.Module):
     def forward(self, input: torch.Tensor) -> torch.Tensor: ...
     def extra_repr(self) -> str: ...
 
-__all__ = ["LeakyReLU", "leaky_relu"]
+def bias_act(x: torch.Tensor, b: torch.Tensor | None = ..., dim: int = ...,
+             act: Literal["linear", "relu", "lrelu"] = ..., alpha: float | None = ...,
+             gain: float | None = ..., clamp: float | None = ...,
+             impl: Literal["cuda", "ref"] = ...) -> torch.Tensor: ...
+
+__all__ = ["LeakyReLU", "bias_act", "leaky_relu"]

@@ -138,12 +138,51 @@ cdef extern from "leaky_kernel_table.h" nogil:
         DOUBLE "LEAKY_KIND_DOUBLE"
         BFLOAT16 "LEAKY_KIND_BFLOAT16"
 
+    ctypedef struct leaky_bias_act:
+        int act
+        double alpha
+        double gain
+        double clamp
+        const void* bias
+        int64_t channels
+        int64_t inner
+
     ctypedef struct leaky_kernel_table:
         int version
         void (*run)(int kind, int op, char** data, int64_t n, double slope) noexcept nogil
         double float32_slope_limit
+        void (*bias_act)(int kind, int forward, const void* input, void* output,
+                         npy_uint8* bits, int64_t n, const leaky_bias_act* params) noexcept nogil
     int LEAKY_KERNEL_TABLE_VERSION
     const char* LEAKY_KERNEL_TABLE_NAME
+
+
+# StyleGAN's fused bias + activation + gain + clamp (leaky_bias_act.h): a
+# forward and a backward per value type, over elements [start, start + n).
+cdef extern from "leaky_bias_act.h" nogil:
+    void leaky_float_bias_act_forward(const float* x, float* y, npy_uint8* bits, int64_t total,
+                                      int64_t start, int64_t n, const leaky_bias_act* p)
+    void leaky_double_bias_act_forward(const double* x, double* y, npy_uint8* bits,
+                                       int64_t total, int64_t start, int64_t n,
+                                       const leaky_bias_act* p)
+    void leaky_half_bias_act_forward(const npy_uint16* x, npy_uint16* y, npy_uint8* bits,
+                                     int64_t total, int64_t start, int64_t n,
+                                     const leaky_bias_act* p)
+    void leaky_bfloat16_bias_act_forward(const npy_uint16* x, npy_uint16* y, npy_uint8* bits,
+                                         int64_t total, int64_t start, int64_t n,
+                                         const leaky_bias_act* p)
+    void leaky_float_bias_act_backward(const float* g, const npy_uint8* bits, float* out,
+                                       int64_t total, int64_t start, int64_t n,
+                                       const leaky_bias_act* p)
+    void leaky_double_bias_act_backward(const double* g, const npy_uint8* bits, double* out,
+                                        int64_t total, int64_t start, int64_t n,
+                                        const leaky_bias_act* p)
+    void leaky_half_bias_act_backward(const npy_uint16* g, const npy_uint8* bits,
+                                      npy_uint16* out, int64_t total, int64_t start, int64_t n,
+                                      const leaky_bias_act* p)
+    void leaky_bfloat16_bias_act_backward(const npy_uint16* g, const npy_uint8* bits,
+                                          npy_uint16* out, int64_t total, int64_t start,
+                                          int64_t n, const leaky_bias_act* p)
 
 
 # Below this many elements a call stays on one thread: the cost of waking a
@@ -943,6 +982,79 @@ def backward_bits_fast(cnp.ndarray grad not None, bits, double slope, out):
     return out
 
 
+# --------------------------------------------------------------- bias_act --
+
+cdef int flat_kind(cnp.ndarray a) except -2:
+    """The value kind of a C-contiguous, aligned, native array (else -1)."""
+    cdef PyArrayObject* p = <PyArrayObject*>a
+    cdef int typenum = array_typenum(p)
+    if not (is_c_contiguous(p) and is_aligned(p) and is_native_order(p)):
+        return -1
+    if typenum == cnp.NPY_FLOAT64:
+        return DOUBLE
+    if typenum == cnp.NPY_FLOAT32:
+        return SINGLE
+    if typenum == cnp.NPY_FLOAT16:
+        return HALF
+    if typenum == bfloat16_typenum:
+        return BFLOAT16
+    return -1
+
+
+cdef leaky_bias_act bias_act_params(int act, double alpha, double gain, double clamp,
+                                    bias, npy_intp inner):
+    cdef leaky_bias_act p
+    p.act, p.alpha, p.gain, p.clamp = act, alpha, gain, clamp
+    p.bias, p.channels, p.inner = NULL, 0, inner
+    if bias is not None:
+        p.bias = array_data(<PyArrayObject*>bias)
+        p.channels = (<cnp.ndarray>bias).size
+    return p
+
+
+def bias_act_forward(cnp.ndarray x not None, cnp.ndarray y not None, bias, bits, int act,
+                     double alpha, double gain, double clamp, npy_intp inner):
+    """StyleGAN's bias + activation + gain + clamp of ``x`` into ``y`` (one
+    pass, ``leaky_bias_act.h``), with its bits into ``bits`` unless None.
+
+    The caller checks: ``x``, ``y`` and ``bias`` C-contiguous arrays of one
+    value dtype (``y`` is ``x`` or apart from it), ``bias`` None or of
+    ``x.shape[dim]`` elements each covering ``inner`` consecutive elements,
+    ``bits`` None or uint8 of ``2 * ceil(x.size / 8)`` bytes (one plane
+    without a clamp), and the parameters."""
+    cdef int kind = flat_kind(x)
+    cdef leaky_bias_act p = bias_act_params(act, alpha, gain, clamp, bias, inner)
+    cdef npy_uint8* bit_data = NULL
+    if kind < 0 or flat_kind(y) != kind or (bias is not None and flat_kind(bias) != kind):
+        raise TypeError("bias_act_forward takes C-contiguous arrays of one float dtype")
+    if bits is not None:
+        bit_data = <npy_uint8*>array_data(<PyArrayObject*>bits)
+    cdef const void* source = array_data(<PyArrayObject*>x)
+    cdef void* target = array_data(<PyArrayObject*>y)
+    cdef int64_t n = x.size
+    with nogil:
+        bias_act_from_table(kind, 1, source, target, bit_data, n, &p)
+    return y
+
+
+def bias_act_backward(cnp.ndarray grad not None, cnp.ndarray bits not None,
+                      cnp.ndarray out not None, int act, double alpha, double gain,
+                      double clamp):
+    """bias_act's input gradient from the incoming one and the bits
+    :func:`bias_act_forward` wrote (the same checks by the caller)."""
+    cdef int kind = flat_kind(grad)
+    cdef leaky_bias_act p = bias_act_params(act, alpha, gain, clamp, None, 1)
+    if kind < 0 or flat_kind(out) != kind:
+        raise TypeError("bias_act_backward takes C-contiguous arrays of one float dtype")
+    cdef const void* source = array_data(<PyArrayObject*>grad)
+    cdef void* target = array_data(<PyArrayObject*>out)
+    cdef npy_uint8* bit_data = <npy_uint8*>array_data(<PyArrayObject*>bits)
+    cdef int64_t n = grad.size
+    with nogil:
+        bias_act_from_table(kind, 0, source, target, bit_data, n, &p)
+    return out
+
+
 # ------------------------------------------------------ the kernel table --
 
 cdef npy_intp value_size(Kind kind) noexcept nogil:
@@ -965,10 +1077,69 @@ cdef void run_from_table(int kind, int op, char** data, int64_t n,
     run_flat(<Kind>kind, <Op>op, nop, data, byte_strides, <npy_intp>n, slope)
 
 
+cdef void bias_act_range(int kind, int forward, const char* input, char* output,
+                         npy_uint8* bits, int64_t total, int64_t start, int64_t n,
+                         const leaky_bias_act* p) noexcept nogil:
+    """Elements ``[start, start + n)`` of bias_act's forward (``input`` x,
+    ``output`` y) or backward (``input`` grad, ``output`` grad_in)."""
+    cdef npy_intp offset = start * value_size(<Kind>kind)
+    input += offset
+    output += offset
+    if kind == SINGLE:
+        if forward:
+            leaky_float_bias_act_forward(<const float*>input, <float*>output, bits, total,
+                                         start, n, p)
+        else:
+            leaky_float_bias_act_backward(<const float*>input, bits, <float*>output, total,
+                                          start, n, p)
+    elif kind == DOUBLE:
+        if forward:
+            leaky_double_bias_act_forward(<const double*>input, <double*>output, bits, total,
+                                          start, n, p)
+        else:
+            leaky_double_bias_act_backward(<const double*>input, bits, <double*>output, total,
+                                           start, n, p)
+    elif kind == HALF:
+        if forward:
+            leaky_half_bias_act_forward(<const npy_uint16*>input, <npy_uint16*>output, bits,
+                                        total, start, n, p)
+        else:
+            leaky_half_bias_act_backward(<const npy_uint16*>input, bits, <npy_uint16*>output,
+                                         total, start, n, p)
+    else:
+        if forward:
+            leaky_bfloat16_bias_act_forward(<const npy_uint16*>input, <npy_uint16*>output,
+                                            bits, total, start, n, p)
+        else:
+            leaky_bfloat16_bias_act_backward(<const npy_uint16*>input, bits,
+                                             <npy_uint16*>output, total, start, n, p)
+
+
+cdef void bias_act_from_table(int kind, int forward, const void* input, void* output,
+                              npy_uint8* bits, int64_t n,
+                              const leaky_bias_act* p) noexcept nogil:
+    """The table's ``bias_act``: one flat range, split across threads as
+    ``run_flat`` splits one (chunks on 64-element boundaries, so each
+    thread's bits start on a whole byte).  ``output`` may be ``input``."""
+    cdef int nthreads = threads_for(n), t
+    cdef npy_intp chunk, start
+    if nthreads <= 1:
+        bias_act_range(kind, forward, <const char*>input, <char*>output, bits, n, 0, n, p)
+        return
+    chunk = (n + nthreads - 1) // nthreads
+    chunk = (chunk + CHUNK_ALIGN - 1) // CHUNK_ALIGN * CHUNK_ALIGN
+    for t in prange(nthreads, num_threads=nthreads, schedule='static'):
+        start = t * chunk
+        if start < n:
+            bias_act_range(kind, forward, <const char*>input, <char*>output, bits, n, start,
+                           min(start + chunk, n) - start, p)
+
+
 cdef leaky_kernel_table kernel_table
 kernel_table.version = LEAKY_KERNEL_TABLE_VERSION
 kernel_table.run = run_from_table
 kernel_table.float32_slope_limit = FLOAT32_MAX
+kernel_table.bias_act = bias_act_from_table
 
 
 def kernel_table_capsule():

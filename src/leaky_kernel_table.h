@@ -13,6 +13,9 @@
  *   BACKWARD       grad, mask (bool), grad_in
  *   FORWARD_BITS   x, y, bits (ceil(n / 8) bytes, little bit order)
  *   BACKWARD_BITS  grad, bits, grad_in
+ * and bias_act (leaky_bias_act.h) runs StyleGAN's fused bias + activation +
+ * gain + clamp over one contiguous range, forward (x -> y and, unless bits
+ * is NULL, its bits) or backward (grad and bits -> grad_in).
  * Values are of the kind's type; the slope must be finite and fit the
  * compute type (the caller checks: float32_slope_limit is the contract's
  * largest float32 slope, leaky._contract.SLOPE_LIMITS).  Outputs may be their input exactly (in
@@ -26,7 +29,7 @@
 
 #define LEAKY_KERNEL_TABLE_NAME "leaky.kernel_table"
 /* Bumped whenever the table's layout or meaning changes. */
-#define LEAKY_KERNEL_TABLE_VERSION 2
+#define LEAKY_KERNEL_TABLE_VERSION 3
 
 enum leaky_kind {
     LEAKY_KIND_HALF = 0,
@@ -43,10 +46,25 @@ enum leaky_op {
     LEAKY_OP_BACKWARD_BITS = 4
 };
 
+enum leaky_act { LEAKY_ACT_LINEAR = 0, LEAKY_ACT_RELU = 1, LEAKY_ACT_LRELU = 2 };
+
+/* bias_act's parameters (their meaning: leaky_bias_act.h). */
+typedef struct {
+    int act;             /* enum leaky_act */
+    double alpha;        /* lrelu's slope */
+    double gain;         /* 1: no multiply */
+    double clamp;        /* < 0: no clamp */
+    const void* bias;    /* of the values' type; NULL: none */
+    int64_t channels;    /* the bias's length */
+    int64_t inner;       /* elements per bias value, in memory order */
+} leaky_bias_act;
+
 typedef struct {
     int version;
     void (*run)(int kind, int op, char** data, int64_t n, double slope);
     double float32_slope_limit;
+    void (*bias_act)(int kind, int forward, const void* in, void* out, uint8_t* bits,
+                     int64_t n, const leaky_bias_act* params);
 } leaky_kernel_table;
 
 #endif

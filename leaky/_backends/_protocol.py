@@ -11,6 +11,11 @@ chunks) with:
 ``forward_with_mask(x, slope, out=None, **keywords) -> (y, mask)``
 ``forward_packed(x, slope, out=None) -> (y, bits)``
 ``backward(grad, mask, slope, out=None, **keywords) -> grad_in``
+``bias_act(x, b, dim, spec) -> y``
+    StyleGAN's fused bias + activation + gain + clamp, where ``bias_act``
+    says so: ``spec`` a :class:`leaky._bias_act.Spec`, ``dim`` checked
+    against ``x``'s dimensions, ``b`` None or an array the backend checks
+    with :func:`leaky._bias_act.check_bias`.
     ``slope`` is validated (:func:`leaky._contract.validate_slope`), a
     Python float or, where ``traced_slope`` says so, a traced JAX scalar.
     ``out`` is given only where ``out`` says so, NumPy's ufunc ``keywords``
@@ -41,6 +46,8 @@ class Capabilities:
         Produces and reads packed masks (one bit an element).
     traced_slope : bool
         Takes a traced JAX scalar as the slope.
+    bias_act : bool
+        Computes :func:`leaky.bias_act`.
     wraps : bool
         Wraps arrays of another library (Dask's chunks, a Lucid tensor's
         data): the backend module's ``inner(x)`` is such an array, and
@@ -55,6 +62,7 @@ class Capabilities:
     out: bool = True
     packed: bool = True
     traced_slope: bool = False
+    bias_act: bool = False
     wraps: bool = False
     why_not: Mapping[str, str] = field(default_factory=dict)
 
@@ -74,15 +82,20 @@ class Backend(Protocol):
     def backward(self, grad: Any, mask: Any, slope: float, out: Any = None,
                  **keywords: Any) -> Any: ...
 
+    def bias_act(self, x: Any, b: Any, dim: int, spec: Any) -> Any: ...
+
 
 _REFUSALS = {
     "out": "out= is not supported for {library} arrays: {why}; use the returned array instead",
     "packed": "packed masks are not supported for {library} arrays: {why}",
     "traced_slope": "negative_slope is a traced JAX value, but x is {operand}: {why}",
+    "bias_act": "bias_act is not supported for {library} arrays yet: {why}",
 }
 
 
-_DEFAULT_WHY = {"traced_slope": "a traced slope needs x from JAX too"}
+_DEFAULT_WHY = {"traced_slope": "a traced slope needs x from JAX too",
+                "bias_act": "it is computed for NumPy arrays, torch tensors and arrays of "
+                            "array-API libraries (JAX, array-api-strict)"}
 
 
 def refuse(capabilities, capability, operand=""):

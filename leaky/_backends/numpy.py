@@ -24,15 +24,18 @@ What stays here is what only leaky knows:
 
 import numpy as np
 
+from .. import _bias_act
 from .. import _checks
 from .. import _contract
 from .. import _packing
 from .. import ufuncs as _ufuncs
+from .._cpu import kernels as _kernels
 from ._protocol import Capabilities
 
-__all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward"]
+__all__ = ["CAPABILITIES", "backward", "bias_act", "forward", "forward_packed",
+           "forward_with_mask"]
 
-CAPABILITIES = Capabilities(library="NumPy", ufunc_keywords=True)
+CAPABILITIES = Capabilities(library="NumPy", ufunc_keywords=True, bias_act=True)
 
 
 def _check_out_library(x, out, name="out"):
@@ -157,3 +160,22 @@ def backward(grad, mask, slope, out=None, **keywords):
     _checks.check_same_shape(_sizes(grad), _sizes(mask), "grad_output", "mask")
     _check_slope_fits(grad, slope, keywords)
     return _ufuncs.leaky_relu_backward(grad, mask, slope, out=out, **keywords)
+
+
+def bias_act(x, b, dim, spec):
+    """StyleGAN's bias + activation + gain + clamp in one pass of the
+    kernels (``src/leaky_bias_act.h``), into a new C-order array."""
+    x = np.asarray(x)
+    name = _contract.checked_result_name(x.dtype, 0.0)
+    _bias_act.check_fits(spec, name)
+    dtype = np.dtype(_contract.numpy_bfloat16() if name == "bfloat16" else name)
+    values = np.ascontiguousarray(x, dtype=dtype)
+    if b is not None:
+        b = np.asarray(b)
+        _bias_act.check_bias(x.shape, dtype, b.shape, b.dtype, dim)
+        b = np.ascontiguousarray(b)
+    inner = int(np.prod(x.shape[dim + 1:], dtype=np.int64))
+    y = np.empty_like(values)
+    _kernels.bias_act_forward(values, y, b, None, spec.code, spec.alpha, spec.gain, spec.clamp,
+                              inner)
+    return y if y.ndim else y[()]

@@ -32,7 +32,7 @@ if tuple(int(part) for part in _torch.__version__.split(".")[:2]) < OLDEST_TORCH
 from ... import _torch_build  # noqa: E402
 from . import _modes, _registrations  # noqa: E402
 
-CAPABILITIES = Capabilities(library="torch")
+CAPABILITIES = Capabilities(library="torch", bias_act=True)
 
 #: The operator library in use (:class:`leaky._torch_build.Library`).
 LIBRARY = _torch_build.load()
@@ -40,8 +40,8 @@ if LIBRARY.kind == "C++":
     _registrations.register()
 _modes.use_operators(LIBRARY.module)
 
-from ._modes import forward_inplace  # noqa: E402
+from ._modes import bias_act, forward_inplace  # noqa: E402
 from ._out import backward, forward, forward_packed, forward_with_mask  # noqa: E402
 
-__all__ = ["CAPABILITIES", "LIBRARY", "OLDEST_TORCH", "backward", "forward", "forward_inplace",
-           "forward_packed", "forward_with_mask"]
+__all__ = ["CAPABILITIES", "LIBRARY", "OLDEST_TORCH", "backward", "bias_act", "forward",
+           "forward_inplace", "forward_packed", "forward_with_mask"]

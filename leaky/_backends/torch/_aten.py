@@ -17,11 +17,13 @@ from types import SimpleNamespace
 
 import torch
 
+from ... import _bias_act as _bias_act_contract
 from ... import _contract
 from ... import _packing
 
-__all__ = ["BIT_OPS", "backward", "check_inplace", "check_tensor", "forward", "forward_packed",
-           "forward_with_mask", "output_dtype"]
+__all__ = ["BIT_OPS", "backward", "bias_act", "bias_act_backward", "bias_act_packed",
+           "check_bias_act", "check_inplace", "check_tensor", "forward", "forward_packed", "forward_with_mask",
+           "output_dtype"]
 
 _HALF = (torch.float16, torch.bfloat16)
 
@@ -57,6 +59,22 @@ def check_inplace(x, slope):
     if dtype != x.dtype:
         raise TypeError(f"leaky_relu in place needs a floating tensor, got {x.dtype}: "
                         f"the result is {dtype}")
+
+
+def check_bias_act(x, b, dim, spec):
+    """bias_act's checks of its tensors (the contract: leaky._bias_act);
+    returns ``dim`` as an index."""
+    check_tensor(x)
+    dim = _bias_act_contract.check_dim(x.dim(), dim)
+    dtype = output_dtype(x, spec.alpha)
+    _bias_act_contract.check_fits(spec, _contract.dtype_name(dtype))
+    if b is not None:
+        check_tensor(b, "b")
+        _bias_act_contract.check_bias(x.shape, dtype, b.shape, b.dtype, dim)
+        if b.device != x.device:
+            raise TypeError(f"b is on {b.device} but x is on {x.device}: they must be on "
+                            "the same device")
+    return dim
 
 
 def _result(x):
@@ -114,3 +132,62 @@ def backward(grad, mask, slope):
     if mask.dtype == torch.uint8:
         mask = _packing.unpack(BIT_OPS, mask, grad.shape, mask.device)
     return torch.where(mask, grad, _times_slope(grad, slope))
+
+
+# ---------------------------------------------------------------- bias_act --
+# StyleGAN's reference chain (x + b, the activation, * gain, clamp), each
+# step in the compute precision and rounded once at the end, as leaky's
+# kernels (src/leaky_bias_act.h) and StyleGAN's CUDA kernel compute it; the
+# act codes are the kernels' (leaky._bias_act.ACTIVATIONS).
+_LINEAR, _RELU, _LRELU = 0, 1, 2
+
+
+def _bias_act_parts(x, b, dim, act, alpha, gain, clamp):
+    """``(y, pos, inside)``: the result and the two bit planes' masks
+    (``inside`` None without a clamp)."""
+    x = _result(x)
+    v = x.to(torch.float32) if x.dtype in _HALF else x
+    if b is not None:
+        v = v + b.to(v.dtype).reshape([-1 if k == dim else 1 for k in range(v.dim())])
+    if act == _LRELU:
+        pos = v > 0
+        v = torch.where(pos, v, v * alpha)
+    elif act == _RELU:
+        v = torch.relu(v)
+        pos = ~(v <= 0)  # what relu's backward reads
+    else:
+        pos = torch.ones_like(v, dtype=torch.bool)
+    if gain != 1:
+        v = v * gain
+    inside = None
+    if clamp >= 0:
+        inside = (v >= -clamp) & (v <= clamp)
+        v = v.clamp(-clamp, clamp)
+    return v.to(x.dtype), pos, inside
+
+
+def bias_act(x, b, dim, act, alpha, gain, clamp):
+    return _bias_act_parts(x, b, dim, act, alpha, gain, clamp)[0]
+
+
+def bias_act_packed(x, b, dim, act, alpha, gain, clamp):
+    """The result and its bits, ``(planes, ceil(n / 8))`` uint8, C order."""
+    y, pos, inside = _bias_act_parts(x, b, dim, act, alpha, gain, clamp)
+    planes = [pos] if inside is None else [pos, inside]
+    return y, torch.stack([_packing.pack(BIT_OPS, p, p.device) for p in planes])
+
+
+def bias_act_backward(grad, bits, act, alpha, gain, clamp):
+    """The chain's backward on the bits: the clamp's mask, ``* gain``, then
+    the activation's (``src/leaky_bias_act.h`` says why in this order)."""
+    grad = _result(grad)
+    v = grad.to(torch.float32) if grad.dtype in _HALF else grad
+    planes = bits.reshape(2 if clamp >= 0 else 1, -1)
+    if clamp >= 0:
+        v = torch.where(_packing.unpack(BIT_OPS, planes[1], v.shape, v.device), v,
+                        torch.zeros_like(v))
+    if gain != 1:
+        v = v * gain
+    pos = _packing.unpack(BIT_OPS, planes[0], v.shape, v.device)
+    v = torch.where(pos, v, v * alpha if act == _LRELU else torch.zeros_like(v))
+    return v.to(grad.dtype)

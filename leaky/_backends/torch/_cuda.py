@@ -100,7 +100,9 @@ def inplace(x, slope):
     x.copy_(forward(x, slope))
 
 
-#: The CUDA kernel of each operator.
+#: The CUDA kernel of each operator (bias_act's: the reference chain in
+#: torch's own ops, :mod:`._aten`, until it has a kernel of its own).
 KERNELS = {"leaky_relu": forward, "leaky_relu_with_mask": forward_with_mask,
            "leaky_relu_packed": forward_packed, "leaky_relu_backward": backward,
-           "leaky_relu_": inplace}
+           "leaky_relu_": inplace, "bias_act": _aten.bias_act,
+           "bias_act_packed": _aten.bias_act_packed, "bias_act_backward": _aten.bias_act_backward}

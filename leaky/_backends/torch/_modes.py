@@ -25,7 +25,7 @@ from ... import _packing
 from . import _aten
 from . import _functions
 
-__all__ = ["backward", "forward", "forward_inplace", "forward_with_mask", "mode",
+__all__ = ["backward", "bias_act", "forward", "forward_inplace", "forward_with_mask", "mode",
            "use_operators"]
 
 OPERATORS, COMPILING, EXPORTING = "operators", "compiling", "exporting"
@@ -119,3 +119,17 @@ def backward(grad, mask, slope):
     if how is EXPORTING:
         return _aten.backward(grad, mask, slope)
     return _functions.LeakyReLUGrad.apply(grad, mask, slope)
+
+
+def bias_act(x, b, dim, spec):
+    """StyleGAN's fused bias + activation + gain + clamp (``spec``: a
+    :class:`leaky._bias_act.Spec`), after the contract's checks of ``x``
+    and ``b``.  The operator saves its bits for autograd; a traced graph
+    holds the reference chain in torch's own ops (:mod:`._aten`)."""
+    dim = _aten.check_bias_act(x, b, dim, spec)
+    args = (dim, spec.code, spec.alpha, spec.gain, spec.clamp)
+    if mode() is not OPERATORS:
+        return _aten.bias_act(x, b, *args)
+    if _has_torch_function((x,) if b is None else (x, b)):
+        return torch.ops.leaky.bias_act.default(x, b, *args)
+    return _operators.bias_act(x, b, *args)

@@ -62,9 +62,26 @@ def _fake_inplace(x, negative_slope):
     _aten.check_inplace(x, negative_slope)
 
 
+def _fake_bias_act(x, b, dim, act, alpha, gain, clamp):
+    return _fake_forward(x, alpha)
+
+
+def _fake_bias_act_packed(x, b, dim, act, alpha, gain, clamp):
+    planes = 2 if clamp >= 0 else 1
+    return (_fake_forward(x, alpha),
+            x.new_empty((planes, _packing.packed_size(x.numel())), dtype=torch.uint8))
+
+
+def _fake_bias_act_backward(grad_output, bits, act, alpha, gain, clamp):
+    return torch.empty_like(grad_output, dtype=_aten.output_dtype(grad_output, alpha,
+                                                                  "grad_output"))
+
+
 _FAKES = {"leaky_relu": _fake_forward, "leaky_relu_with_mask": _fake_forward_with_mask,
           "leaky_relu_packed": _fake_forward_packed, "leaky_relu_backward": _fake_backward,
-          "leaky_relu_": _fake_inplace}
+          "leaky_relu_": _fake_inplace, "bias_act": _fake_bias_act,
+          "bias_act_packed": _fake_bias_act_packed,
+          "bias_act_backward": _fake_bias_act_backward}
 
 
 # ------------------------------------------------------------------- vmap --
@@ -121,4 +138,6 @@ _VMAP_RULES = {"leaky_relu": _vmap_forward, "leaky_relu_with_mask": _vmap_forwar
 # --------------------------------------------------------- decompositions --
 
 _DECOMPOSITIONS = {"leaky_relu": _aten.forward, "leaky_relu_with_mask": _aten.forward_with_mask,
-                   "leaky_relu_packed": _aten.forward_packed, "leaky_relu_backward": _aten.backward}
+                   "leaky_relu_packed": _aten.forward_packed, "leaky_relu_backward": _aten.backward,
+                   "bias_act": _aten.bias_act, "bias_act_packed": _aten.bias_act_packed,
+                   "bias_act_backward": _aten.bias_act_backward}

@@ -5,6 +5,10 @@
 //   leaky_relu_packed(Tensor x, float negative_slope) -> (Tensor, Tensor)
 //   leaky_relu_backward(Tensor grad_output, Tensor mask, float negative_slope) -> Tensor
 //   leaky_relu_(Tensor(a!) x, float negative_slope) -> ()
+//   bias_act(Tensor x, Tensor? b, int dim, int act, float alpha, float gain, float clamp) -> Tensor
+//   bias_act_packed(...the same...) -> (Tensor, Tensor)
+//   bias_act_backward(Tensor grad_output, Tensor bits, int act, float alpha, float gain,
+//                     float clamp) -> Tensor
 //
 // What is here, by dispatch key (the dispatcher picks; nothing here asks what
 // kind of tensor it was handed):
@@ -12,7 +16,9 @@
 //             (src/leaky_kernel_table.h) of the active kernel variant.
 //   Autograd  one rule.  Given the mask m = x > 0, the derivative of every
 //             operator is the linear map B(v) = m ? v : slope * v, which is
-//             leaky_relu_backward(v, m, slope) itself.  B is its own adjoint
+//             leaky_relu_backward(v, m, slope) itself; bias_act's is
+//             bias_act_backward on its bits (leaky_relu's with a gain and a
+//             clamp's bit plane), and its bias gets B(v) summed.  B is its own adjoint
 //             (the backward), its own forward tangent, and its own
 //             derivative (the double backward), so every Autograd kernel
 //             calls leaky_relu_backward through the dispatcher, with autograd,
@@ -65,19 +71,25 @@ int kind_of(at::ScalarType dtype) {
   }
 }
 
+// kernel() over n elements, letting Python run meanwhile when it is long.
+template <typename Kernel>
+void run_kernel(int64_t n, Kernel kernel) {
+  TORCH_CHECK(kernels != nullptr, "leaky's kernel table was never set");
+  if (n >= (1 << 16) && PyGILState_Check()) {
+    py::gil_scoped_release no_gil;
+    kernel();
+  } else {
+    kernel();
+  }
+}
+
 // One operation over n elements; every operand is one contiguous range.
 void run(int op, at::ScalarType dtype, std::initializer_list<void*> operands, int64_t n,
          double slope) {
-  TORCH_CHECK(kernels != nullptr, "leaky's kernel table was never set");
   char* data[3];
   int k = 0;
   for (void* p : operands) data[k++] = static_cast<char*>(p);
-  if (n >= (1 << 16) && PyGILState_Check()) {  // threads: let Python run
-    py::gil_scoped_release no_gil;
-    kernels->run(kind_of(dtype), op, data, n, slope);
-  } else {
-    kernels->run(kind_of(dtype), op, data, n, slope);
-  }
+  run_kernel(n, [&] { kernels->run(kind_of(dtype), op, data, n, slope); });
 }
 
 // ----------------------------------------------------------- the contract --
@@ -211,6 +223,85 @@ void inplace_cpu(const Tensor& x, double slope) {
   }
 }
 
+// bias_act (src/leaky_bias_act.h): x (any layout) into y laid out like it,
+// with the bits, packed in x's C order, unless bits is null.
+void check_bias_act(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim, int64_t act,
+                    double gain, double clamp) {
+  TORCH_CHECK_VALUE(act >= LEAKY_ACT_LINEAR && act <= LEAKY_ACT_LRELU, "bias_act's act code ",
+                    act, " is not 0 (linear), 1 (relu) or 2 (lrelu)");
+  TORCH_CHECK_VALUE(std::isfinite(gain) && !std::isnan(clamp) && std::isfinite(clamp),
+                    "bias_act's gain and clamp must be finite, got ", gain, " and ", clamp);
+  TORCH_CHECK_INDEX(dim >= 0 && dim < x.dim(), "bias_act's dim ", dim, " is out of range for ",
+                    x.dim(), " dimensions");
+  if (!b.has_value() || !b->defined()) return;
+  TORCH_CHECK_VALUE(b->dim() == 1 && b->size(0) == x.size(dim), "b must have shape (",
+                    x.size(dim), ",) (x's size along dim ", dim, "), got ", b->sizes());
+  TORCH_CHECK_TYPE(b->scalar_type() == x.scalar_type() && b->device() == x.device(),
+                   "b must have x's dtype and device (", x.scalar_type(), ", ", x.device(),
+                   "), got ", b->scalar_type(), ", ", b->device());
+}
+
+Tensor run_bias_act(const Tensor& x_in, const c10::optional<Tensor>& b, int64_t dim,
+                    int64_t act, double alpha, double gain, double clamp, uint8_t* bits,
+                    Tensor* bits_holder) {
+  Tensor x = values(x_in, "x", alpha).contiguous();
+  check_bias_act(x, b, dim, act, gain, clamp);
+  TORCH_CHECK_VALUE(x.scalar_type() == at::kDouble ||
+                        std::max(std::fabs(gain), std::fabs(clamp)) <= kernels->float32_slope_limit,
+                    "bias_act's gain and clamp must fit float32, the precision a ",
+                    x.scalar_type(), " input is computed in");
+  Tensor bias = b.has_value() && b->defined() ? b->contiguous() : Tensor();
+  int64_t inner = 1;
+  for (int64_t k = dim + 1; k < x.dim(); k++) inner *= x.size(k);
+  leaky_bias_act params{static_cast<int>(act), alpha, gain, clamp,
+                        bias.defined() ? bias.data_ptr() : nullptr,
+                        bias.defined() ? bias.numel() : 0, inner};
+  if (bits_holder != nullptr) {
+    *bits_holder = at::empty({clamp >= 0 ? 2 : 1, packed_size(x.numel())},
+                             x.options().dtype(at::kByte));
+    bits = bits_holder->data_ptr<uint8_t>();
+  }
+  Tensor y = new_output(x);
+  run_kernel(x.numel(), [&] {
+    kernels->bias_act(kind_of(x.scalar_type()), 1, x.data_ptr(), y.data_ptr(), bits, x.numel(),
+                      &params);
+  });
+  return y;
+}
+
+Tensor bias_act_cpu(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim, int64_t act,
+                    double alpha, double gain, double clamp) {
+  return laid_out_like(run_bias_act(x, b, dim, act, alpha, gain, clamp, nullptr, nullptr), x);
+}
+
+// The bits are in C order whatever x's layout (the autograd kernel hands
+// in x in its memory order, so they are x's memory order there).
+Pair bias_act_packed_cpu(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim,
+                         int64_t act, double alpha, double gain, double clamp) {
+  Tensor bits;
+  Tensor y = run_bias_act(x, b, dim, act, alpha, gain, clamp, nullptr, &bits);
+  return {laid_out_like(y, x), bits};
+}
+
+Tensor bias_act_backward_cpu(const Tensor& grad_in, const Tensor& bits, int64_t act,
+                             double alpha, double gain, double clamp) {
+  Tensor g = values(grad_in, "grad_output", alpha);
+  Tensor gc = g.contiguous(), packed = bits.contiguous();
+  int64_t n = gc.numel(), planes = clamp >= 0 ? 2 : 1;
+  TORCH_CHECK_TYPE(packed.scalar_type() == at::kByte, "bias_act's bits must be uint8, got ",
+                   packed.scalar_type());
+  TORCH_CHECK_VALUE(packed.numel() == planes * packed_size(n), "bias_act's bits for ", n,
+                    " elements must have ", planes, " x ceil(", n, " / 8) bytes, got ",
+                    packed.numel());
+  leaky_bias_act params{static_cast<int>(act), alpha, gain, clamp, nullptr, 0, 1};
+  Tensor out = new_output(gc);
+  run_kernel(n, [&] {
+    kernels->bias_act(kind_of(gc.scalar_type()), 0, gc.data_ptr(), out.data_ptr(),
+                      packed.data_ptr<uint8_t>(), n, &params);
+  });
+  return laid_out_like(out, g);
+}
+
 // ------------------------------------------------------ saved bits' order --
 // The bits leaky_relu keeps for its own backward (and never returns) are
 // packed in x's memory order: the C order of x.permute(order), a view that
@@ -258,6 +349,16 @@ struct Ops {  // typed handles, looked up once
       op<Tensor(const Tensor&, const Tensor&, double)>("leaky::leaky_relu_backward");
   c10::TypedOperatorHandle<void(const Tensor&, double)> inplace =
       op<void(const Tensor&, double)>("leaky::leaky_relu_");
+  using BiasAct = Tensor(const Tensor&, const c10::optional<Tensor>&, int64_t, int64_t, double,
+                         double, double);
+  using BiasActPacked = Pair(const Tensor&, const c10::optional<Tensor>&, int64_t, int64_t,
+                             double, double, double);
+  using BiasActBackward = Tensor(const Tensor&, const Tensor&, int64_t, double, double, double);
+  c10::TypedOperatorHandle<BiasAct> bias_act = op<BiasAct>("leaky::bias_act");
+  c10::TypedOperatorHandle<BiasActPacked> bias_act_packed =
+      op<BiasActPacked>("leaky::bias_act_packed");
+  c10::TypedOperatorHandle<BiasActBackward> bias_act_backward =
+      op<BiasActBackward>("leaky::bias_act_backward");
 };
 
 const Ops& ops() {
@@ -265,38 +366,63 @@ const Ops& ops() {
   return handles;
 }
 
-Tensor linear(const Tensor& v, const Tensor& mask, double slope, const Edge& x_edge);
+// B itself: leaky_relu_backward(v, mask, slope), or, for bias_act (act >= 0),
+// bias_act_backward(v, bits, act, alpha = slope, gain, clamp).
+struct Rule {
+  double slope = 0;
+  int64_t act = -1;
+  double gain = 1, clamp = -1;
+
+  Tensor operator()(const Tensor& v, const Tensor& mask) const {
+    if (act < 0) return ops().backward.call(v, mask, slope);
+    return ops().bias_act_backward.call(v, mask, act, slope, gain, clamp);
+  }
+};
+
+Tensor linear(const Tensor& v, const Tensor& mask, const Rule& rule, const Edge& x_edge);
 
 // The node of every operator: d out / d v = B, on the gradient seen in
 // `order_`.  x_edge_ is x's (when the mask came from an x that requires
 // grad): a derivative of B, linear in v, is zero in x, as torch's own
 // leaky_relu_backward says; with zero_for_x_, next edge 1 is x's and gets it.
+// With bias_dim_ >= 0 (bias_act with a bias), next edge 1 is the bias's and
+// gets x's gradient summed over every other dimension.
 struct LinearNode : Node {
   SavedVariable mask_;
-  double slope_ = 0;
+  Rule rule_;
   Order order_;
   Edge x_edge_;
   bool zero_for_x_ = false;
+  int64_t bias_dim_ = -1;
 
   variable_list apply(variable_list&& grads) override {
     variable_list out(num_outputs());
-    if (grads[0].defined() && task_should_compute_output(0))
-      out[0] = from_order(linear(in_order(grads[0], order_), mask_.unpack(), slope_, x_edge_),
-                          order_);
-    if (zero_for_x_ && task_should_compute_output(1))
+    if (!grads[0].defined()) return out;
+    Tensor dx = from_order(linear(in_order(grads[0], order_), mask_.unpack(), rule_, x_edge_),
+                           order_);
+    if (task_should_compute_output(0)) out[0] = dx;
+    if (bias_dim_ >= 0 && task_should_compute_output(1)) {
+      std::vector<int64_t> others;
+      for (int64_t k = 0; k < dx.dim(); k++)
+        if (k != bias_dim_) others.push_back(k);
+      out[1] = dx.sum(others);
+    } else if (zero_for_x_ && task_should_compute_output(1)) {
       out[1] = next_edge(1).function->input_metadata(next_edge(1).input_nr).zeros_like();
+    }
     return out;
   }
-  std::string name() const override { return "LeakyReluBackward"; }
+  std::string name() const override {
+    return rule_.act < 0 ? "LeakyReluBackward" : "BiasActBackward";
+  }
   void release_variables() override { mask_.reset_data(); }
 };
 
-c10::intrusive_ptr<LinearNode> new_node(const Tensor& mask, double slope, Order order,
+c10::intrusive_ptr<LinearNode> new_node(const Tensor& mask, const Rule& rule, Order order,
                                         Edge x_edge, torch::autograd::edge_list edges) {
   auto node = c10::make_intrusive<LinearNode>();
   node->set_next_edges(std::move(edges));
   node->mask_ = SavedVariable(mask, false);
-  node->slope_ = slope;
+  node->rule_ = rule;
   node->order_ = std::move(order);
   node->x_edge_ = std::move(x_edge);
   return node;
@@ -304,33 +430,39 @@ c10::intrusive_ptr<LinearNode> new_node(const Tensor& mask, double slope, Order 
 
 // out = B(v), recorded: for reverse mode a LinearNode (with an edge to x, if
 // given, for its zero), for forward mode the tangent B(v's tangent).
-Tensor linear(const Tensor& v, const Tensor& mask, double slope, const Edge& x_edge) {
+Tensor linear(const Tensor& v, const Tensor& mask, const Rule& rule, const Edge& x_edge) {
   Tensor out;
   {
     at::AutoDispatchBelowADInplaceOrView below;
-    out = ops().backward.call(v, mask, slope);
+    out = rule(v, mask);
   }
   bool to_x = x_edge.is_valid();
   if (at::GradMode::is_enabled() && (v.requires_grad() || to_x)) {
     auto edges = torch::autograd::collect_next_edges(v);
     if (to_x) edges.push_back(x_edge);
-    auto node = new_node(mask, slope, {}, x_edge, std::move(edges));
+    auto node = new_node(mask, rule, {}, x_edge, std::move(edges));
     node->zero_for_x_ = to_x;
     torch::autograd::set_history(out, node);
   }
   if (torch::autograd::isFwGradDefined(v))
-    out._set_fw_grad(ops().backward.call(v._fw_grad(/*level=*/0), mask, slope), 0, false);
+    out._set_fw_grad(rule(v._fw_grad(/*level=*/0), mask), 0, false);
   return out;
 }
 
 Tensor backward_autograd(const Tensor& grad, const Tensor& mask, double slope) {
-  return linear(grad, mask, slope, Edge());
+  return linear(grad, mask, Rule{slope}, Edge());
+}
+
+Tensor bias_act_backward_autograd(const Tensor& grad, const Tensor& bits, int64_t act,
+                                  double alpha, double gain, double clamp) {
+  return linear(grad, bits, Rule{alpha, act, gain, clamp}, Edge());
 }
 
 // y and mask from `compute`, run below autograd on x seen in `order`; y's
 // derivative is B on that mask.
 template <typename Compute>
 Pair recorded(const Tensor& x, double slope, const Order& order, Compute compute) {
+  const Rule rule{slope};
   Tensor y, mask;
   {
     at::AutoDispatchBelowADInplaceOrView below;
@@ -340,10 +472,10 @@ Pair recorded(const Tensor& x, double slope, const Order& order, Compute compute
   if (torch::autograd::compute_requires_grad(x)) {
     auto edges = torch::autograd::collect_next_edges(x);
     Edge x_edge = edges[0];
-    torch::autograd::set_history(y, new_node(mask, slope, order, x_edge, std::move(edges)));
+    torch::autograd::set_history(y, new_node(mask, rule, order, x_edge, std::move(edges)));
   }
   if (torch::autograd::isFwGradDefined(x)) {
-    Tensor tangent = ops().backward.call(in_order(x._fw_grad(/*level=*/0), order), mask, slope);
+    Tensor tangent = rule(in_order(x._fw_grad(/*level=*/0), order), mask);
     y._set_fw_grad(from_order(tangent, order), 0, false);
   }
   return {y, mask};
@@ -396,13 +528,64 @@ void inplace_autograd(const Tensor& x, double slope) {
   if (needs_grad) {
     auto edges = torch::autograd::collect_next_edges(x);
     Edge x_edge = edges[0];
-    torch::autograd::rebase_history(x, new_node(bits, slope, order, x_edge, std::move(edges)));
+    torch::autograd::rebase_history(x, new_node(bits, Rule{slope}, order, x_edge,
+                                                std::move(edges)));
   }
   if (torch::autograd::isFwGradDefined(x)) {  // x's tangent is updated in place too
     Tensor tangent = x._fw_grad(/*level=*/0);
-    tangent.copy_(from_order(ops().backward.call(in_order(tangent, order), bits, slope), order));
+    tangent.copy_(from_order(Rule{slope}(in_order(tangent, order), bits), order));
     x._set_fw_grad(tangent, /*level=*/0, /*is_inplace_op=*/true);
   }
+}
+
+// bias_act: y and its bits from bias_act_packed on x in its memory order
+// (dim where it lies there); the node's B is bias_act_backward on them, and
+// the bias's gradient B's output summed.  Forward mode: B(x' + b').
+int64_t position_in(const Order& order, int64_t dim) {
+  for (size_t k = 0; k < order.size(); k++)
+    if (order[k] == dim) return static_cast<int64_t>(k);
+  return dim;
+}
+
+Tensor bias_act_autograd(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim,
+                         int64_t act, double alpha, double gain, double clamp) {
+  bool has_b = b.has_value() && b->defined();
+  bool needs_grad = has_b ? torch::autograd::compute_requires_grad(x, *b)
+                          : torch::autograd::compute_requires_grad(x);
+  bool has_tangent = torch::autograd::isFwGradDefined(x) ||
+                     (has_b && torch::autograd::isFwGradDefined(*b));
+  if (!needs_grad && !has_tangent) {
+    at::AutoDispatchBelowADInplaceOrView below;
+    return ops().bias_act.call(x, b, dim, act, alpha, gain, clamp);
+  }
+  const Rule rule{alpha, act, gain, clamp};
+  Order order = memory_order(x);
+  Tensor y, bits;
+  {
+    at::AutoDispatchBelowADInplaceOrView below;
+    std::tie(y, bits) = ops().bias_act_packed.call(in_order(x, order), b,
+                                                   position_in(order, dim), act, alpha, gain,
+                                                   clamp);
+    y = from_order(y, order);
+  }
+  if (needs_grad) {
+    auto edges = has_b ? torch::autograd::collect_next_edges(x, *b)
+                       : torch::autograd::collect_next_edges(x);
+    Edge x_edge = edges[0];
+    auto node = new_node(bits, rule, order, x_edge, std::move(edges));
+    node->bias_dim_ = has_b ? dim : -1;
+    torch::autograd::set_history(y, node);
+  }
+  if (has_tangent) {
+    Tensor tangent = torch::autograd::isFwGradDefined(x) ? x._fw_grad(0) : at::zeros_like(x);
+    if (has_b && torch::autograd::isFwGradDefined(*b)) {
+      std::vector<int64_t> shape(x.dim(), 1);
+      shape[dim] = -1;
+      tangent = tangent + b->_fw_grad(0).reshape(shape);
+    }
+    y._set_fw_grad(from_order(rule(in_order(tangent, order), bits), order), 0, false);
+  }
+  return y;
 }
 
 }  // namespace
@@ -414,6 +597,12 @@ TORCH_LIBRARY(leaky, m) {
   m.def("leaky_relu_packed(Tensor x, float negative_slope) -> (Tensor, Tensor)");
   m.def("leaky_relu_backward(Tensor grad_output, Tensor mask, float negative_slope) -> Tensor");
   m.def("leaky_relu_(Tensor(a!) x, float negative_slope) -> ()");
+  m.def("bias_act(Tensor x, Tensor? b, int dim, int act, float alpha, float gain, float clamp) "
+        "-> Tensor");
+  m.def("bias_act_packed(Tensor x, Tensor? b, int dim, int act, float alpha, float gain, "
+        "float clamp) -> (Tensor, Tensor)");
+  m.def("bias_act_backward(Tensor grad_output, Tensor bits, int act, float alpha, float gain, "
+        "float clamp) -> Tensor");
 }
 
 TORCH_LIBRARY_IMPL(leaky, CPU, m) {
@@ -422,6 +611,9 @@ TORCH_LIBRARY_IMPL(leaky, CPU, m) {
   m.impl("leaky_relu_packed", &forward_packed_cpu);
   m.impl("leaky_relu_backward", &backward_cpu);
   m.impl("leaky_relu_", &inplace_cpu);
+  m.impl("bias_act", &bias_act_cpu);
+  m.impl("bias_act_packed", &bias_act_packed_cpu);
+  m.impl("bias_act_backward", &bias_act_backward_cpu);
 }
 
 TORCH_LIBRARY_IMPL(leaky, Autograd, m) {
@@ -430,6 +622,8 @@ TORCH_LIBRARY_IMPL(leaky, Autograd, m) {
   m.impl("leaky_relu_packed", &packed_autograd);
   m.impl("leaky_relu_backward", &backward_autograd);
   m.impl("leaky_relu_", &inplace_autograd);
+  m.impl("bias_act", &bias_act_autograd);
+  m.impl("bias_act_backward", &bias_act_backward_autograd);
 }
 
 // Python's entry to the operators: the dispatcher, with no schema-driven
@@ -447,4 +641,8 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
     return ops().backward.call(g, m, s);
   });
   module.def("leaky_relu_", [](const Tensor& x, double s) { ops().inplace.call(x, s); });
+  module.def("bias_act", [](const Tensor& x, const c10::optional<Tensor>& b, int64_t dim,
+                            int64_t act, double alpha, double gain, double clamp) {
+    return ops().bias_act.call(x, b, dim, act, alpha, gain, clamp);
+  });
 }

@@ -1,0 +1,281 @@
+"""bias_act: StyleGAN's fused bias + activation + gain + clamp, held to its
+reference composition (written here from StyleGAN's documented semantics:
+x + b along dim, the activation, * gain when gain != 1, clamp when clamp >=
+0), bit for bit in float32 and float64, signed zeros, NaN and infinities
+included; the bits it saves; autograd to second order; the modes."""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+import leaky  # noqa: E402
+import leaky.torch  # noqa: E402
+from leaky._backends import torch as torch_backend  # noqa: E402
+
+needs_operators = pytest.mark.skipif(
+    torch_backend.LIBRARY.kind != "C++", reason="needs the C++ operators")
+
+_DEFAULTS = {"linear": (0.0, 1.0), "relu": (0.0, math.sqrt(2)), "lrelu": (0.2, math.sqrt(2))}
+
+
+def reference(x, b=None, dim=1, act="linear", alpha=None, gain=None, clamp=None):
+    """StyleGAN's reference path, in torch's own ops."""
+    alpha = float(alpha if alpha is not None else _DEFAULTS[act][0])
+    gain = float(gain if gain is not None else _DEFAULTS[act][1])
+    clamp = float(clamp if clamp is not None else -1)
+    if b is not None:
+        x = x + b.reshape([-1 if i == dim else 1 for i in range(x.ndim)])
+    if act == "lrelu":
+        x = F.leaky_relu(x, alpha)
+    elif act == "relu":
+        x = F.relu(x)
+    if gain != 1:
+        x = x * gain
+    if clamp >= 0:
+        x = x.clamp(-clamp, clamp)
+    return x
+
+
+def _bits(t):
+    t = t.detach().contiguous()
+    return t.view({2: torch.int16, 4: torch.int32, 8: torch.int64}[t.element_size()])
+
+
+def assert_same_bits(got, want):
+    """Every bit where the value is a number; NaN where it is NaN."""
+    assert got.dtype == want.dtype and got.shape == want.shape
+    nan = torch.isnan(want)
+    assert torch.equal(torch.isnan(got), nan)
+    assert torch.equal(_bits(got)[~nan], _bits(want)[~nan])
+
+
+def _special(shape, dtype=torch.float32, seed=0):
+    """Random values with zeros of both signs, NaN and infinities sprinkled in."""
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(seed)).to(dtype)
+    flat = x.view(-1)
+    flat[::7], flat[1::11], flat[2::13] = 0.0, -0.0, float("nan")
+    flat[3::17], flat[4::19] = -float("inf"), float("inf")
+    return x
+
+
+def _gradients(function, x, b, upstream, **kwargs):
+    leaves = [x.detach().clone(memory_format=torch.preserve_format).requires_grad_()]
+    if b is not None:
+        leaves.append(b.detach().clone().requires_grad_())
+    y = function(leaves[0], leaves[1] if b is not None else None, **kwargs)
+    return y.detach(), *torch.autograd.grad(y, leaves, upstream)
+
+
+CASES = [dict(act=act, alpha=alpha, gain=gain, clamp=clamp)
+         for act in ("linear", "relu", "lrelu")
+         for alpha, gain, clamp in ((None, None, None), (0.0, 1.0, 0.0), (-0.3, 0.5, 256.0),
+                                    (0.2, None, 0.7), (1.5, 2.0, None))]
+
+
+@needs_operators
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c.values())))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("dim, with_bias", [(1, True), (0, True), (-1, True), (1, False)])
+def test_forward_and_input_gradient_are_the_references_bits(case, dtype, dim, with_bias):
+    x = _special((3, 6, 5), dtype)
+    b = _special((x.shape[dim],), dtype, seed=1) if with_bias else None
+    upstream = torch.randn(x.shape, dtype=dtype, generator=torch.Generator().manual_seed(2))
+    upstream.view(-1)[::5] = -0.0
+    ours = _gradients(leaky.torch.bias_act, x, b, upstream, dim=dim, **case)
+    theirs = _gradients(reference, x, b, upstream, dim=dim % x.ndim, **case)
+    assert_same_bits(ours[0], theirs[0])
+    assert_same_bits(ours[1], theirs[1])
+    if with_bias:  # a sum: equal to rounding
+        torch.testing.assert_close(ours[2], theirs[2], equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
+def test_half_types_are_computed_in_float32_and_rounded_once(dtype, act):
+    x, b = _special((4, 8, 3), dtype), _special((8,), dtype, seed=1)
+    want = reference(x.float(), b.float(), act=act, clamp=1.0, gain=1.7).to(dtype)
+    assert_same_bits(leaky.torch.bias_act(x, b, act=act, clamp=1.0, gain=1.7), want)
+
+
+@needs_operators
+def test_channels_last_stays_channels_last():
+    x = torch.randn(2, 5, 4, 3).to(memory_format=torch.channels_last).requires_grad_()
+    b = torch.randn(5)
+    y = leaky.torch.bias_act(x, b, act="lrelu", clamp=0.5)
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    (grad,) = torch.autograd.grad(y, x, torch.randn_like(y))
+    assert grad.is_contiguous(memory_format=torch.channels_last)
+    assert_same_bits(y.detach(), reference(x.detach(), b, act="lrelu", clamp=0.5))
+
+
+@needs_operators
+@pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
+def test_gradcheck_and_gradgradcheck(act):
+    x = torch.randn(3, 4, 5, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(4, dtype=torch.float64, requires_grad=True)
+
+    def f(x, b):
+        return leaky.torch.bias_act(x, b, act=act, alpha=0.3, gain=1.3, clamp=0.8)
+
+    assert torch.autograd.gradcheck(f, (x, b))
+    assert torch.autograd.gradgradcheck(f, (x, b))
+
+
+@needs_operators
+def test_r1_double_backward_matches_the_reference():
+    """R1: the gradient of a penalty on d out / d x, with create_graph=True."""
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 4, 3, padding=1).double()
+    x = torch.randn(2, 3, 6, 6, dtype=torch.float64)
+    results = []
+    for op in (leaky.torch.bias_act, reference):
+        conv.zero_grad()
+        image = x.clone().requires_grad_()
+        score = op(conv(image), conv.bias.detach() * 0.5, act="lrelu", clamp=2.0).sum()
+        (grad,) = torch.autograd.grad(score, image, create_graph=True)
+        grad.square().sum().backward()
+        results.append(conv.weight.grad.clone())
+    torch.testing.assert_close(results[0], results[1])
+
+
+@needs_operators
+def test_saves_one_bit_per_element_and_one_more_with_a_clamp():
+    from leaky._bias_act import resolve  # noqa: F401  (the contract's planes)
+    x = torch.randn(8, 16, 32, requires_grad=True)
+    b = torch.randn(16, requires_grad=True)
+    for clamp, planes in ((None, 1), (256.0, 2)):
+        saved = []
+
+        def pack(t):
+            saved.append(t.untyped_storage().nbytes())
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            leaky.torch.bias_act(x, b, act="lrelu", clamp=clamp)
+        assert sum(saved) == planes * math.ceil(x.numel() / 8)
+        ours = sum(saved)
+        saved.clear()
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            reference(x, b, act="lrelu", clamp=clamp)
+        assert ours <= 0.07 * sum(saved)
+
+
+@needs_operators
+def test_fake_and_meta_tensors_and_opcheck():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    with FakeTensorMode():
+        x, b = torch.randn(2, 3, 4, requires_grad=True), torch.randn(3)
+        y = leaky.torch.bias_act(x, b, act="lrelu", clamp=1.0)
+        y.sum().backward()
+        assert y.shape == x.shape and x.grad.shape == x.shape
+    x = torch.randn(3, 4, 5, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(4, dtype=torch.float64, requires_grad=True)
+    torch.library.opcheck(torch.ops.leaky.bias_act.default, (x, b, 1, 2, 0.2, 1.4, 0.5))
+    torch.library.opcheck(torch.ops.leaky.bias_act.default, (x, None, 1, 1, 0.0, 1.4, -1.0))
+
+
+def test_compile_fullgraph_and_export_give_the_eager_values():
+    x, b = _special((2, 3, 4, 4)), torch.randn(3)
+
+    def f(x, b):
+        return leaky.torch.bias_act(x, b, act="lrelu", clamp=256.0)
+
+    assert_same_bits(torch.compile(f, fullgraph=True, backend="aot_eager")(x, b), f(x, b))
+
+    class Model(torch.nn.Module):
+        def forward(self, x, b):
+            return f(x, b)
+
+    exported = torch.export.export(Model(), (x, b))
+    assert_same_bits(exported.module()(x, b), f(x, b))
+
+
+def test_stylegans_call_through_the_module_attribute():
+    """StyleGAN's networks call ``bias_act.bias_act(...)``: the one-line patch."""
+    import types
+    bias_act_module = types.SimpleNamespace(bias_act=reference)
+    bias_act_module.bias_act = leaky.torch.bias_act
+    x, b = torch.randn(2, 4, 3, 3), torch.randn(4)
+    y = bias_act_module.bias_act(x, b, act="lrelu", gain=1.0, clamp=256, impl="ref")
+    assert_same_bits(y, reference(x, b, act="lrelu", gain=1.0, clamp=256))
+
+
+@pytest.mark.parametrize("kwargs, error, pattern", [
+    (dict(act="gelu"), ValueError, "act must be one of 'linear', 'relu', 'lrelu', got 'gelu'"),
+    (dict(act="lrelu", alpha=float("nan")), ValueError, "alpha must be finite"),
+    (dict(gain=float("inf")), ValueError, "gain must be finite"),
+    (dict(clamp="1"), TypeError, "clamp must be a real number"),
+    (dict(dim=3), ValueError, "dim=3 is out of range for x with 3 dimensions"),
+    (dict(impl="plugin"), ValueError, "impl must be 'cuda' or 'ref'"),
+])
+def test_bad_arguments_are_refused_by_name(kwargs, error, pattern):
+    with pytest.raises(error, match=pattern):
+        leaky.torch.bias_act(torch.ones(2, 3, 4), **kwargs)
+
+
+@pytest.mark.parametrize("b, error, pattern", [
+    (torch.ones(4), ValueError, r"b must have shape \(3,\)"),
+    (torch.ones(3, 1), ValueError, r"b must have shape \(3,\)"),
+    (torch.ones(3, dtype=torch.float64), TypeError, "b has dtype float64 but x has float32"),
+    (np.ones(3, np.float32), TypeError, "must be a torch.Tensor"),
+])
+def test_bad_biases_are_refused_by_name(b, error, pattern):
+    with pytest.raises(error, match=pattern):
+        leaky.torch.bias_act(torch.ones(2, 3, 4), b)
+
+
+# ------------------------------------------------------- other libraries --
+
+@pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_arrays_get_the_references_bits(act, dtype):
+    x = _special((3, 6, 5), getattr(torch, np.dtype(dtype).name))
+    b = _special((6,), x.dtype, seed=1)
+    got = leaky.bias_act(x.numpy(), b.numpy(), act=act, clamp=0.6, alpha=-0.4)
+    assert isinstance(got, np.ndarray) and got.dtype == dtype
+    assert_same_bits(torch.from_numpy(got), reference(x, b, act=act, clamp=0.6, alpha=-0.4))
+
+
+def test_numpy_integers_promote_and_channels_last_bias_runs_along_the_last_dim():
+    x = np.arange(-6, 6, dtype=np.int16).reshape(2, 2, 3)
+    got = leaky.bias_act(x, np.array([1.0, 0.0, -1.0], np.float32), dim=-1, act="lrelu")
+    want = reference(torch.from_numpy(x.astype(np.float32)), torch.tensor([1.0, 0.0, -1.0]),
+                     dim=2, act="lrelu")
+    assert got.dtype == np.float32
+    assert_same_bits(torch.from_numpy(got), want)
+
+
+def test_torch_tensors_through_leaky_bias_act_stay_tensors():
+    x, b = torch.randn(2, 3, 4), torch.randn(3)
+    y = leaky.bias_act(x, b, act="relu", clamp=1.0)
+    assert isinstance(y, torch.Tensor)
+    assert_same_bits(y, reference(x, b, act="relu", clamp=1.0))
+
+
+def test_a_bias_of_another_library_is_refused_by_name():
+    with pytest.raises(TypeError, match="b is a torch array.* but x is a numpy array"):
+        leaky.bias_act(np.ones((2, 3)), torch.ones(3))
+
+
+@needs_operators
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c.values())))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_the_reference_path_gives_the_operators_bits(case, dtype):
+    """torch's-own-ops path (the CUDA fallback, the decomposition that
+    exporters record) and the CPU operators: the same values and bits."""
+    from leaky._backends.torch import _aten
+    from leaky._bias_act import resolve
+    spec = resolve(**case)
+    x, b = _special((3, 6, 5), dtype), _special((6,), dtype, seed=1)
+    args = (1, spec.code, spec.alpha, spec.gain, spec.clamp)
+    y, bits = torch.ops.leaky.bias_act_packed(x, b, *args)
+    y_ref, bits_ref = _aten.bias_act_packed(x, b, *args)
+    assert_same_bits(y_ref, y)
+    assert torch.equal(bits_ref, bits)
+    upstream = _special(x.shape, dtype, seed=2)
+    assert_same_bits(_aten.bias_act_backward(upstream, bits, *args[1:]),
+                     torch.ops.leaky.bias_act_backward(upstream, bits, *args[1:]))
