@@ -279,3 +279,51 @@ def test_the_reference_path_gives_the_operators_bits(case, dtype):
     upstream = _special(x.shape, dtype, seed=2)
     assert_same_bits(_aten.bias_act_backward(upstream, bits, *args[1:]),
                      torch.ops.leaky.bias_act_backward(upstream, bits, *args[1:]))
+
+
+@pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
+def test_jax_arrays_trace_and_match_the_reference(act):
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x, b = _special((3, 6, 5)), _special((6,), seed=1)
+    kwargs = dict(act=act, alpha=-0.4, gain=1.3, clamp=0.6)
+    jitted = jax.jit(lambda x, b: leaky.bias_act(x, b, **kwargs))
+    got = jitted(jnp.asarray(x.numpy()), jnp.asarray(b.numpy()))
+    assert isinstance(got, jax.Array) and got.dtype == jnp.float32
+    assert_same_bits(torch.from_numpy(np.asarray(got).copy()), reference(x, b, **kwargs))
+
+
+@pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
+def test_jax_gradients_to_second_order_match_torchs(act):
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x = torch.tensor([-1.5, -0.0, 0.0, 0.3, 2.0, -0.7])
+    kwargs = dict(act=act, alpha=0.3, gain=1.7, clamp=2.5)
+
+    def loss(v):
+        return (leaky.bias_act(v, None, dim=0, **kwargs) ** 3).sum()
+
+    v = jnp.asarray(x.numpy().astype(np.float32))
+    grad = np.asarray(jax.grad(loss)(v))
+    hess = np.asarray(jnp.diag(jax.hessian(loss)(v)))
+    t = x.clone().requires_grad_()
+    (g,) = torch.autograd.grad((reference(t, None, dim=0, **kwargs) ** 3).sum(), t,
+                               create_graph=True)
+    h = torch.stack([torch.autograd.grad(g[k], t, retain_graph=True)[0][k]
+                     for k in range(len(x))])
+    np.testing.assert_allclose(grad, g.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(hess, h.numpy(), rtol=1e-6)
+
+
+def test_array_api_strict_and_dask_arrays_keep_their_type():
+    x, b = _special((4, 6, 5)), _special((6,), seed=1)
+    want = reference(x, b, act="lrelu", clamp=0.6)
+    xps = pytest.importorskip("array_api_strict")
+    got = leaky.bias_act(xps.asarray(x.numpy()), xps.asarray(b.numpy()), act="lrelu", clamp=0.6)
+    assert type(got).__module__.startswith("array_api_strict")
+    assert_same_bits(torch.from_numpy(np.asarray(got).copy()), want)
+    da = pytest.importorskip("dask.array")
+    lazy = leaky.bias_act(da.from_array(x.numpy(), chunks=(2, 4, 3)), da.from_array(b.numpy()),
+                          act="lrelu", clamp=0.6)
+    assert isinstance(lazy, da.Array)
+    assert_same_bits(torch.from_numpy(lazy.compute()), want)

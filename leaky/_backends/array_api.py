@@ -11,15 +11,17 @@ compute in their own precision; float16/bfloat16 in float32, rounded once.
 import array_api_compat
 import numpy as np
 
+from .. import _bias_act
 from .. import _checks
 from .. import _contract
 from .. import _packing
 from ._protocol import Capabilities
 
-__all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward"]
+__all__ = ["CAPABILITIES", "backward", "bias_act", "forward", "forward_with_mask",
+           "forward_packed"]
 
 #: A slope may be a traced JAX scalar (passed into ``jit``, ``grad``, ``vmap``).
-CAPABILITIES = Capabilities(library="array-API", traced_slope=True)
+CAPABILITIES = Capabilities(library="array-API", traced_slope=True, bias_act=True)
 
 
 def _namespace(*arrays):
@@ -106,3 +108,35 @@ def backward(grad, mask, slope, out=None):
     with np.errstate(**_QUIET):
         grad_in = xp.where(mask, grad, _times_slope(xp, grad, slope, name))
     return _checks.deliver(grad_in, out)
+
+
+def _relu(xp, v):
+    """torch's relu: ``-0.0`` and NaN kept, negatives +0; the gradient is
+    torch's too (0 at both zeros, through ``v * 0`` where ``v == 0``)."""
+    zero = xp.zeros_like(v)
+    return xp.where((v > 0) | (v != v), v, xp.where(v == 0, v * 0, zero))
+
+
+def bias_act(x, b, dim, spec):
+    """StyleGAN's chain in standard calls, each step in the compute
+    precision and rounded once: traceable (``jax.jit``) and differentiable
+    to any order by the library's own autodiff (``jax.grad``)."""
+    xp = _namespace(x) if b is None else _namespace(x, b)
+    x, name = promoted(xp, x, 0.0)
+    _bias_act.check_fits(spec, name)
+    compute = _contract.compute_dtype_name(name)
+    v = x if compute == name else xp.astype(x, getattr(xp, compute))
+    if b is not None:
+        _bias_act.check_bias(x.shape, x.dtype, b.shape, b.dtype, dim)
+        shape = tuple(-1 if k == dim else 1 for k in range(x.ndim))
+        v = v + xp.reshape(b if compute == name else xp.astype(b, v.dtype), shape)
+    with np.errstate(**_QUIET):
+        if spec.act == "lrelu":
+            v = xp.where(v > 0, v, v * spec.alpha)
+        elif spec.act == "relu":
+            v = _relu(xp, v)
+        if spec.gain != 1:
+            v = v * spec.gain
+    if spec.clamped:  # NaN stays NaN; the bounds pass the gradient, as torch's clamp
+        v = xp.where(v < -spec.clamp, -spec.clamp, xp.where(v > spec.clamp, spec.clamp, v))
+    return v if compute == name else xp.astype(v, x.dtype)

@@ -15,6 +15,7 @@ import dask.array as da
 import numpy as np
 from dask.array.utils import meta_from_array
 
+from .. import _bias_act
 from .. import _checks
 from .. import _contract
 from ._protocol import Capabilities
@@ -22,7 +23,7 @@ from ._protocol import Capabilities
 __all__ = ["CAPABILITIES", "DaskBackend", "around", "inner"]
 
 CAPABILITIES = Capabilities(
-    library="Dask", out=False, packed=False, wraps=True,
+    library="Dask", out=False, packed=False, wraps=True, bias_act=True,
     why_not={
         "out": "Dask arrays are lazy and cannot be written into",
         "packed": "each bit's place depends on the element's position in the whole "
@@ -67,6 +68,25 @@ class DaskBackend:
         return da.map_blocks(self.chunks.backward, grad, mask, slope, dtype=dtype,
                              meta=meta_from_array(grad, dtype=dtype),
                              token="leaky_relu_backward")
+
+
+    def bias_act(self, x, b, dim, spec):
+        """Chunk by chunk, each with the slice of ``b`` its chunks along
+        ``dim`` cover (``b`` rechunked to match)."""
+        dtype = _contract.checked_numpy_dtype(x.dtype, 0.0)
+        if b is None:
+            return da.map_blocks(_bias_act_chunk, x, None, self.chunks, dim, spec, dtype=dtype,
+                                 meta=meta_from_array(x, dtype=dtype), token="bias_act")
+        _bias_act.check_bias(x.shape, dtype, b.shape, b.dtype, dim)
+        shape = tuple(-1 if k == dim else 1 for k in range(x.ndim))
+        chunks = tuple(x.chunks[dim] if k == dim else (1,) for k in range(x.ndim))
+        b = da.asarray(b).reshape(shape).rechunk(chunks)
+        return da.map_blocks(_bias_act_chunk, x, b, self.chunks, dim, spec, dtype=dtype,
+                             meta=meta_from_array(x, dtype=dtype), token="bias_act")
+
+
+def _bias_act_chunk(x, b, chunks, dim, spec):
+    return chunks.bias_act(x, None if b is None else b.reshape(-1), dim, spec)
 
 
 def inner(x):
