@@ -6,7 +6,8 @@ leaky is faster.  float32 throughout; all cores in use unless noted.
 
 Run: ``python asv_bench/ratios.py`` (``--rst`` prints docs/_measured.rst,
 ``--rst-memory`` docs/_memory.rst, ``--mlx-lucid`` the MLX and Lucid rows
-alone: Lucid runs on Python 3.14 only; ``--tiers`` the rows of
+alone: Lucid runs on Python 3.14 only; ``--bias-act`` the bias_act rows
+alone; ``--tiers`` the rows of
 :func:`tier_rows` once per kernel variant this CPU runs, side by side,
 ``--rst-tiers`` the same for docs/_tiers.rst).
 
@@ -29,7 +30,8 @@ import leaky
 from leaky import _contract
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchmarks.common import (NETWORKS, leaky_relu_mlp, network, saved_bytes_for_backward,  # noqa: E402
+from benchmarks.common import (NETWORKS, StyleGAN2Discriminator, bias_act_of,  # noqa: E402
+                               leaky_relu_mlp, network, r1_step, saved_bytes_for_backward,
                                training_step)
 
 SLOPE = 0.01
@@ -214,6 +216,7 @@ def memory_rows():
         step.append(saved_bytes_for_backward(lambda: model(torch.randn(512, 1024)),
                                              model.parameters()))
     yield ("MLP step (4 x Linear 1024 + LeakyReLU, batch 512) / torch", 0.55, *step)
+    yield from bias_act_memory_rows()
     yield from network_memory_rows()
 
 
@@ -241,6 +244,7 @@ def torch_rows(data):
            *interleaved(lambda: leaky.leaky_relu_backward(grad, mask, SLOPE),
                         lambda: torch.ops.aten.leaky_relu_backward(gt, xt, SLOPE, False)))
     yield from torch_module_rows()
+    yield from bias_act_rows()
     yield from network_rows()
     # TensorFlow last: triton (torch.compile's compiler in CUDA builds of
     # torch) segfaults when it loads after TensorFlow (issue 25)
@@ -348,6 +352,54 @@ def print_tiers(results, rst=False):
     print("\n".join([rule, line(header), rule, *rows, rule] if rst else [line(header), *rows]))
 
 
+def bias_act_rows():
+    """StyleGAN's bias_act (lrelu, clamp 256) against its reference chain,
+    on a conv layer's output, and a discriminator step with R1."""
+    import torch
+
+    ours, theirs = bias_act_of("leaky.torch"), bias_act_of("reference")
+    generator = torch.Generator().manual_seed(0)
+    x, b = torch.randn(32, 256, 16, 16, generator=generator), torch.randn(256, generator=generator)
+    grad = torch.randn(x.shape, generator=generator)
+    yield ("bias_act lrelu clamp=256, (32,256,16,16), no grad / reference", 0.6,
+           *interleaved(lambda: ours(x, b, act="lrelu", clamp=256),
+                        lambda: theirs(x, b, act="lrelu", clamp=256)))
+    leaves = [(x.clone().requires_grad_(), b.clone().requires_grad_()) for _ in range(2)]
+
+    def both(op, leaf):
+        return torch.autograd.grad(op(*leaf, act="lrelu", clamp=256), leaf, grad)
+
+    yield ("bias_act forward+backward (y, dx, db), same / reference", 0.5,
+           *interleaved(lambda: both(ours, leaves[0]), lambda: both(theirs, leaves[1])))
+    images = torch.randn(16, 3, 32, 32, generator=generator)
+    d_ours, d_theirs = StyleGAN2Discriminator(ours), StyleGAN2Discriminator(theirs)
+    yield ("StyleGAN2-like D step with R1, 16x3x32x32 / reference", 1.0,
+           *interleaved(lambda: r1_step(d_ours, images), lambda: r1_step(d_theirs, images),
+                        rounds=3))
+
+
+def bias_act_memory_rows():
+    """Bytes the discriminator's forward with R1's gradient keeps."""
+    import torch
+
+    images = torch.randn(16, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    saved = []
+    for implementation in ("leaky.torch", "reference"):
+        d = StyleGAN2Discriminator(bias_act_of(implementation))
+
+        def forward_with_r1_graph():
+            leaf = images.clone().requires_grad_()
+            return torch.autograd.grad(d(leaf).sum(), leaf, create_graph=True)
+
+        saved.append(saved_bytes_for_backward(forward_with_r1_graph, d.parameters))
+    yield ("StyleGAN2-like D with R1's graph, saved / reference", 0.9, *saved)
+    x = torch.randn(32, 256, 16, 16, requires_grad=True)
+    b = torch.randn(256, requires_grad=True)
+    per_op = [saved_bytes_for_backward(lambda: bias_act_of(i)(x, b, act="lrelu", clamp=256))
+              for i in ("leaky.torch", "reference")]
+    yield ("bias_act lrelu clamp=256 saved / reference", 0.07, *per_op)
+
+
 def _network_variants():
     for name in NETWORKS:
         for compiled in (False, True):
@@ -439,6 +491,10 @@ if __name__ == "__main__":
     elif "--tiers" in sys.argv or "--rst-tiers" in sys.argv:
         print(f"CPU: {cpu_name()}")
         print_tiers(per_tier(), rst="--rst-tiers" in sys.argv)
+    elif "--bias-act" in sys.argv:  # those rows alone
+        print(describe_run())
+        print_table(_measure(bias_act_rows()), "µs", "{:>11.2f}")
+        print_table(_measure(bias_act_memory_rows()), "bytes", "{:>11.4g}")
     elif "--mlx-lucid" in sys.argv:  # those rows alone (Lucid runs on Python 3.14)
         x = np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32)
         print_table(_measure([*mlx_rows(x), *lucid_rows(x)]), "µs", "{:>11.2f}")

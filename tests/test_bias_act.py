@@ -327,3 +327,40 @@ def test_array_api_strict_and_dask_arrays_keep_their_type():
                           act="lrelu", clamp=0.6)
     assert isinstance(lazy, da.Array)
     assert_same_bits(torch.from_numpy(lazy.compute()), want)
+
+
+def _benchmark_common():
+    """asv_bench/benchmarks/common.py: the discriminator the ratios time is
+    the one trained here."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parents[1] / "asv_bench" / "benchmarks" / "common.py"
+    spec = importlib.util.spec_from_file_location("bench_common", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_operators
+def test_a_stylegan2_discriminator_with_r1_trains_the_same_with_either_op():
+    common = _benchmark_common()
+    images = torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(3))
+    trained = []
+    for op in (leaky.torch.bias_act, reference):
+        d = common.StyleGAN2Discriminator(op, channels=(8, 16, 16), resolution=16)
+        optimizer = torch.optim.Adam(d.parameters, lr=1e-3)
+        losses = []
+        for _ in range(5):
+            optimizer.zero_grad()
+            leaf = images.clone().requires_grad_()
+            logits = d(leaf)
+            (grads,) = torch.autograd.grad(logits.sum(), leaf, create_graph=True)
+            loss = (F.softplus(-logits).squeeze(1) + 5.0 * grads.square().sum([1, 2, 3])).mean()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        trained.append((losses, [p.detach().clone() for p in d.parameters]))
+    (ours, ours_params), (theirs, theirs_params) = trained
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    for a, b in zip(ours_params, theirs_params):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)

@@ -11,8 +11,8 @@ limit (one read, one write per element).
 import numpy as np
 
 from .common import (DTYPES, IMPLEMENTATIONS, LAYOUTS, NETWORKS, SLOPE, SkipNotImplemented,
-                     leaky_relu_mlp, make_input, network, operations, pick,
-                     saved_bytes_for_backward, training_step)
+                     StyleGAN2Discriminator, bias_act_of, leaky_relu_mlp, make_input, network,
+                     operations, pick, r1_step, saved_bytes_for_backward, training_step)
 
 
 class _Operations:
@@ -432,5 +432,44 @@ class NetworkStep:
 
     def track_saved_bytes(self, name, impl, mode):
         return saved_bytes_for_backward(lambda: self.model(self.x), self.model.parameters())
+
+    track_saved_bytes.unit = "bytes"
+
+
+class BiasAct:
+    """StyleGAN's bias_act (lrelu, clamp 256) on a conv layer's output,
+    (32, 256, 16, 16) float32, against its reference chain of torch ops:
+    forward, forward + backward (y, dx, db), and a StyleGAN2-like
+    discriminator step with R1 (``create_graph=True``); the bytes kept."""
+
+    params = (["leaky.torch", "reference"],)
+    param_names = ["implementation"]
+
+    def setup(self, impl):
+        try:
+            import torch
+        except ImportError:
+            raise SkipNotImplemented("torch is not installed")
+        self.op = bias_act_of(impl)
+        generator = torch.Generator().manual_seed(0)
+        self.x = torch.randn(32, 256, 16, 16, generator=generator)
+        self.b = torch.randn(256, generator=generator)
+        self.leaves = (self.x.clone().requires_grad_(), self.b.clone().requires_grad_())
+        self.grad = torch.randn(self.x.shape, generator=generator)
+        self.discriminator = StyleGAN2Discriminator(self.op)
+        self.images = torch.randn(16, 3, 32, 32, generator=generator)
+
+    def time_forward(self, impl):
+        self.op(self.x, self.b, act="lrelu", clamp=256)
+
+    def time_forward_backward(self, impl):
+        import torch
+        torch.autograd.grad(self.op(*self.leaves, act="lrelu", clamp=256), self.leaves, self.grad)
+
+    def time_discriminator_r1_step(self, impl):
+        r1_step(self.discriminator, self.images)
+
+    def track_saved_bytes(self, impl):
+        return saved_bytes_for_backward(lambda: self.op(*self.leaves, act="lrelu", clamp=256))
 
     track_saved_bytes.unit = "bytes"

@@ -214,3 +214,94 @@ def training_step(model, x):
     model(x).sum().backward()
     for p in model.parameters():
         p.grad = None
+
+
+def bias_act_reference(x, b=None, dim=1, act="linear", alpha=None, gain=None, clamp=None,
+                       impl="ref"):
+    """StyleGAN's reference path of ``bias_act`` in torch's own ops: x + b,
+    the activation, ``* gain`` when gain != 1, the clamp when clamp >= 0."""
+    import math
+
+    import torch.nn.functional as F
+
+    alpha = float(alpha if alpha is not None else (0.2 if act == "lrelu" else 0.0))
+    gain = float(gain if gain is not None else (1.0 if act == "linear" else math.sqrt(2)))
+    clamp = float(clamp if clamp is not None else -1)
+    if b is not None:
+        x = x + b.reshape([-1 if i == dim else 1 for i in range(x.ndim)])
+    if act == "lrelu":
+        x = F.leaky_relu(x, alpha)
+    elif act == "relu":
+        x = F.relu(x)
+    if gain != 1:
+        x = x * gain
+    if clamp >= 0:
+        x = x.clamp(-clamp, clamp)
+    return x
+
+
+def bias_act_of(implementation):
+    """``leaky.torch.bias_act``, or the reference for ``"reference"``."""
+    if implementation == "reference":
+        return bias_act_reference
+    import leaky.torch
+    return leaky.torch.bias_act
+
+
+class StyleGAN2Discriminator:
+    """A discriminator in StyleGAN2's shape, of our own writing: residual
+    blocks of 3x3 convolutions at half resolution each, weights scaled at
+    run time (equalized learning rate), every conv's bias added by
+    ``bias_act(..., act='lrelu', clamp=256)`` as StyleGAN's ``Conv2dLayer``
+    does, then a dense head.  ``bias_act`` is looked up on each call, as
+    StyleGAN's networks look up ``bias_act.bias_act``."""
+
+    def __init__(self, bias_act, channels=(32, 64, 64, 128), resolution=32, seed=0):
+        import torch
+
+        generator = torch.Generator().manual_seed(seed)
+        self.bias_act = bias_act
+        self.layers = []
+        previous = 3
+        for c in channels:
+            self.layers.append((torch.randn(c, previous, 3, 3, generator=generator),
+                                torch.zeros(c)))
+            previous = c
+        final = resolution // 2 ** (len(channels) - 1)
+        self.head = (torch.randn(1, previous * final * final, generator=generator), torch.zeros(1))
+        self.parameters = [t for layer in self.layers + [self.head] for t in layer]
+        for p in self.parameters:
+            p.requires_grad_()
+
+    def __call__(self, images):
+        import math
+
+        import torch.nn.functional as F
+
+        x = images
+        for k, (weight, bias) in enumerate(self.layers):
+            stride = 1 if k == 0 else 2
+            x = F.conv2d(x, weight * (1 / math.sqrt(weight[0].numel())), stride=stride,
+                         padding=1)
+            x = self.bias_act(x, bias, act="lrelu", clamp=256)
+        weight, bias = self.head
+        x = x.flatten(1) @ (weight * (1 / math.sqrt(weight.shape[1]))).t()
+        return self.bias_act(x, bias, act="linear")
+
+
+def r1_step(discriminator, images, gamma=10.0):
+    """One discriminator step on real images with StyleGAN's R1 penalty:
+    the gradient of the logits with respect to the images, kept in the
+    graph (``create_graph=True``), squared, summed, and differentiated again."""
+    import torch
+    import torch.nn.functional as F
+
+    images = images.detach().requires_grad_()
+    logits = discriminator(images)
+    (grads,) = torch.autograd.grad(logits.sum(), images, create_graph=True)
+    penalty = grads.square().sum([1, 2, 3])
+    loss = (F.softplus(-logits).squeeze(1) + penalty * (gamma / 2)).mean()
+    loss.backward()
+    for p in discriminator.parameters:
+        p.grad = None
+    return loss.detach()
