@@ -1,6 +1,6 @@
 """The CUDA element code of the GPU kernels, written once.
 
-Each entry is one CuPy ``ElementwiseKernel`` (``_cupy_backend``) and is also
+Each entry is one CuPy ``ElementwiseKernel`` (``_backends/cupy.py``) and is also
 compiled by ``nvcc`` in ``tests/test_gpu_source.py``, so a syntax or type
 error fails CI on a machine without a GPU.  ``tests/test_cuda_host.py`` runs
 the same code as host code (the packed kernels in an emulated launch, warp

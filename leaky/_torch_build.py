@@ -17,9 +17,11 @@ process waits for the first and loads what it built.
 
 Where it cannot be built (no C++ compiler or ninja, a failed build) leaky
 computes with torch's own ops (``_backends/torch/_aten.py``: same bits,
-slower, no TorchScript or forward-mode AD) and says why once, with a
-:class:`PythonOperatorsWarning`.  ``LEAKY_TORCH_OPS`` chooses: ``auto``
-(the default), ``cpp`` (C++ or an error), ``python``.  ``LEAKY_CACHE_DIR``
+slower, no TorchScript or forward-mode AD) and says why once, with an
+:class:`AtenFallbackWarning`: the "aten" fallback, by one name everywhere
+(``Library.kind``, the warning, ``LEAKY_TORCH_OPS=aten``).
+``LEAKY_TORCH_OPS`` chooses: ``auto`` (the default), ``cpp`` (C++ or an
+error), ``aten``.  ``LEAKY_CACHE_DIR``
 moves the cache (default ``$XDG_CACHE_HOME/leaky``, else ``~/.cache/leaky``).
 This module imports torch, and never the torch backend.
 """
@@ -42,7 +44,7 @@ import torch
 from . import _build_config
 from ._cpu import kernels as _kernels
 
-__all__ = ["ENV_VARIABLE", "Library", "PythonOperatorsWarning", "build", "load", "state"]
+__all__ = ["ENV_VARIABLE", "AtenFallbackWarning", "Library", "build", "load", "state"]
 
 ENV_VARIABLE = "LEAKY_TORCH_OPS"
 _CSRC = pathlib.Path(__file__).parent / "_backends" / "torch" / "csrc"
@@ -50,7 +52,7 @@ _CSRC = pathlib.Path(__file__).parent / "_backends" / "torch" / "csrc"
 LOCK_TIMEOUT_S = 900
 
 
-class PythonOperatorsWarning(UserWarning):
+class AtenFallbackWarning(UserWarning):
     """leaky.torch computes with torch's own ops: correct, and slower."""
 
 
@@ -220,10 +222,10 @@ def _first_error(message):
 def load():
     """The operator library this process uses, loaded (once)."""
     choice = os.environ.get(ENV_VARIABLE, "auto").strip().lower() or "auto"
-    if choice not in ("auto", "cpp", "python"):
-        raise ValueError(f"{ENV_VARIABLE}={choice!r}: expected auto, cpp or python")
-    if choice == "python":
-        return Library("aten", f"torch's own ops ({ENV_VARIABLE}=python)")
+    if choice not in ("auto", "cpp", "aten"):
+        raise ValueError(f"{ENV_VARIABLE}={choice!r}: expected auto, cpp or aten")
+    if choice == "aten":
+        return Library("aten", f"torch's own ops ({ENV_VARIABLE}=aten)")
     try:
         return _load_cpp()
     except _CannotBuild as exc:
@@ -237,5 +239,5 @@ def load():
         reason = f"the C++ build failed: {type(exc).__name__}: {_first_error(str(exc))}"
     warnings.warn(f"leaky.torch computes with torch's own ops (no TorchScript or forward-mode "
                   f"AD, slower) because its C++ operators cannot be had: {reason}",
-                  PythonOperatorsWarning, stacklevel=3)
+                  AtenFallbackWarning, stacklevel=3)
     return Library("aten", f"torch's own ops ({reason})")

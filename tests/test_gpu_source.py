@@ -101,7 +101,7 @@ def test_packed_kernels_compile_with_nvcc(tmp_path):
 
 
 def test_packed_kernels_take_three_arrays_then_n_then_the_slope():
-    """``_cupy_backend._launch_packed`` passes ``(*arrays, n, slope)``: the
+    """The CuPy backend's ``_launch_packed`` passes ``(*arrays, n, slope)``: the
     order the kernels must declare (a mismatch only shows on a GPU)."""
     from leaky._cuda_source import PACKED_KERNELS, PACKED_SOURCE
     for name in PACKED_KERNELS:

@@ -110,11 +110,11 @@ def test_fallback_chosen_by_name_needs_no_warning():
             "    leaky.torch.leaky_relu(torch.ones(2))\n"
             "from leaky._backends import torch as backend\n"
             "print(backend.LIBRARY.how, [str(w.message) for w in caught if 'leaky' in str(w.message)])\n")
-    env = dict(os.environ, LEAKY_TORCH_OPS="python")
+    env = dict(os.environ, LEAKY_TORCH_OPS="aten")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "torch's own ops (LEAKY_TORCH_OPS=python) []", done.stdout
+    assert done.stdout.strip() == "torch's own ops (LEAKY_TORCH_OPS=aten) []", done.stdout
 
 
 BITS_SCRIPT = textwrap.dedent("""
@@ -146,7 +146,7 @@ BITS_SCRIPT = textwrap.dedent("""
 @needs_cpp
 def test_the_fallback_gives_the_cpp_operators_bits(tmp_path):
     runs = {}
-    for choice in ("python", "auto"):
+    for choice in ("aten", "auto"):
         path = tmp_path / f"{choice}.npz"
         env = dict(os.environ, LEAKY_TORCH_OPS=choice)
         done = subprocess.run([sys.executable, "-c", BITS_SCRIPT, str(path)], env=env,

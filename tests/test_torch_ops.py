@@ -447,8 +447,8 @@ def _every_output(x, grad):
 
 # Regressions: at 1 << 20 float32 elements (4 MiB) the C++ operators once
 # allocated outputs apart from torch's allocator (for huge pages), and the
-# Python operators wrapped NumPy arrays at every size, in storages torch
-# cannot resize; the Python operators also took NumPy views of the inputs,
+# operators, when they were Python, wrapped NumPy arrays at every size, in
+# storages torch cannot resize; they also took NumPy views of the inputs,
 # which makes torch pin the caller's own storage.
 @needs_operators
 @pytest.mark.parametrize("n", [64, 1 << 20])

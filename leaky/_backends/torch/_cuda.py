@@ -1,8 +1,9 @@
 """The CUDA kernels of leaky's operators (the dispatcher's CUDA key).
 
 CUDA tensors go to the CuPy kernels (:mod:`leaky._backends.cupy`) through
-DLPack, on torch's current stream, or to torch's own ops where CuPy is
-missing.  Every function returns fresh tensors of the contract's dtype and
+DLPack, on torch's current stream, or, where CuPy is missing or lacks the
+dtype, to the reference path in torch's own ops (:mod:`._aten`), the one
+that exporters record and that runs without a compiler.  Every function returns fresh tensors of the contract's dtype and
 leaves its inputs alone, except :func:`inplace`.
 
 Checked on the host only (``tests/test_gpu_source.py``) unless a GPU is
@@ -20,7 +21,7 @@ __all__ = ["KERNELS"]
 _CUPY_DTYPES = frozenset((torch.float16, torch.float32, torch.float64, torch.bool, torch.uint8))
 
 
-def _cupy_backend_for(*tensors):
+def _cupy_for(*tensors):
     """The CuPy backend if these tensors can use it, else None."""
     if not all(t.dtype in _CUPY_DTYPES for t in tensors):
         return None
@@ -49,9 +50,9 @@ def _values(x, slope, what="x"):
 
 def forward(x, slope):
     x = _values(x, slope)
-    gpu = _cupy_backend_for(x)
-    if gpu is None:  # torch's own op computes the contract (half types in float32)
-        return torch.nn.functional.leaky_relu(x, slope)
+    gpu = _cupy_for(x)
+    if gpu is None:
+        return _aten.forward(x, slope)
     y = torch.empty_like(x)
     _on_torch_stream(gpu.compute_forward, x, y, slope=slope)
     return y
@@ -59,9 +60,9 @@ def forward(x, slope):
 
 def forward_with_mask(x, slope):
     x = _values(x, slope)
-    gpu = _cupy_backend_for(x)
-    if gpu is None:  # torch's own ops compute the contract (half types in float32)
-        return torch.nn.functional.leaky_relu(x, slope), x > 0
+    gpu = _cupy_for(x)
+    if gpu is None:
+        return _aten.forward_with_mask(x, slope)
     y, mask = torch.empty_like(x), torch.empty_like(x, dtype=torch.bool)
     _on_torch_stream(gpu.compute_forward_with_mask, x, y, mask, slope=slope)
     return y, mask
@@ -69,10 +70,9 @@ def forward_with_mask(x, slope):
 
 def forward_packed(x, slope):
     x = _values(x, slope).contiguous()
-    gpu = _cupy_backend_for(x)
+    gpu = _cupy_for(x)
     if gpu is None:
-        y, mask = forward_with_mask(x, slope)
-        return y, _packing.pack(_aten.BIT_OPS, mask, mask.device)
+        return _aten.forward_packed(x, slope)
     y = torch.empty_like(x)
     bits = torch.empty(_packing.packed_size(x.numel()), dtype=torch.uint8, device=x.device)
     _on_torch_stream(gpu.compute_forward_packed, x, y, bits, slope=slope)
@@ -82,7 +82,7 @@ def forward_packed(x, slope):
 def backward(grad, mask, slope):
     _checks.check_mask(mask, grad.shape)
     grad = _values(grad, slope, "grad_output")
-    gpu = _cupy_backend_for(grad, mask)
+    gpu = _cupy_for(grad, mask)
     if gpu is None:
         return _aten.backward(grad, mask, slope)
     if mask.dtype is torch.uint8:  # bits are in C order: so is the gradient

@@ -21,7 +21,6 @@ caller validated (``leaky.leaky_relu``, ``leaky.torch``): a Python float.
 
 import torch
 
-from ... import _packing
 from . import _aten
 from . import _functions
 
@@ -104,8 +103,7 @@ def forward_with_mask(x, slope, packed):
         return _operator("leaky_relu_packed" if packed else "leaky_relu_with_mask", (x,), slope)
     slope = _checked(x, slope)
     if how is EXPORTING:
-        y, mask = _aten.forward_with_mask(x, slope)
-        return y, (_packing.pack(_aten.BIT_OPS, mask, mask.device) if packed else mask)
+        return (_aten.forward_packed if packed else _aten.forward_with_mask)(x, slope)
     return _functions.LeakyReLU.apply(x, slope, packed)
 
 
