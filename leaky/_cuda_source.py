@@ -65,6 +65,62 @@ __global__ void leaky_relu_forward_bits(const T* x, T* y, unsigned char* bits,
         bits[byte] = (unsigned char)(ballot >> (8 * lane));
 }
 
+/* bias_act (src/leaky_bias_act.h's arithmetic, the same steps in C): act 0
+   linear, 1 relu, 2 lrelu; bias[(i / inner) % channels] unless bias is null;
+   a clamp below 0 is none.  The forward's bits, unless bits is null: plane 0
+   (the activation passes the gradient), then plane 1 (inside the clamp),
+   each ceil(n / 8) bytes, by warp ballots as above. */
+template <typename T, typename C>
+__global__ void bias_act_forward_bits(const T* x, const T* bias, T* y, unsigned char* bits,
+                                      long long n, long long channels, long long inner,
+                                      int act, C alpha, C gain, C clamp) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    bool pos = false, inside = false;
+    if (i < n) {
+        C v = (C)x[i];
+        if (bias != 0) v = v + (C)bias[(i / inner) % channels];
+        pos = true;
+        if (act == 2) {
+            C scaled = v * alpha;
+            pos = v > (C)0;
+            v = pos ? v : scaled;
+        } else if (act == 1) {  /* torch.relu: -0.0 and NaN kept */
+            v = (v >= (C)0 || v != v) ? v : (C)0;
+            pos = !(v <= (C)0);
+        }
+        if (gain != (C)1) v = v * gain;
+        if (clamp >= (C)0) {
+            inside = v >= -clamp && v <= clamp;
+            v = v < -clamp ? -clamp : (v > clamp ? clamp : v);
+        }
+        y[i] = (T)v;
+    }
+    if (bits == 0) return;  /* the same for every lane */
+    long long plane = (n + 7) / 8;
+    int lane = threadIdx.x & 31;
+    long long byte = (i - lane) / 8 + lane;
+    unsigned word = __ballot_sync(0xffffffffu, pos);
+    if (lane < 4 && byte < plane) bits[byte] = (unsigned char)(word >> (8 * lane));
+    if (clamp >= (C)0) {
+        word = __ballot_sync(0xffffffffu, inside);
+        if (lane < 4 && byte < plane) bits[plane + byte] = (unsigned char)(word >> (8 * lane));
+    }
+}
+
+/* The chain's backward on the bits: the clamp's mask, * gain, the activation's. */
+template <typename T, typename C>
+__global__ void bias_act_backward_bits(const T* grad, const unsigned char* bits, T* grad_in,
+                                       long long n, int act, C alpha, C gain, C clamp) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    long long plane = (n + 7) / 8;
+    bool pos = (bits[i >> 3] >> (i & 7)) & 1;
+    bool inside = clamp < (C)0 || ((bits[plane + (i >> 3)] >> (i & 7)) & 1);
+    C v = inside ? (C)grad[i] : (C)0;
+    if (gain != (C)1) v = v * gain;
+    grad_in[i] = (T)(pos ? v : (act == 2 ? v * alpha : (C)0));
+}
+
 template <typename T, typename C>
 __global__ void leaky_relu_backward_bits(const T* grad, const unsigned char* bits,
                                          T* grad_in, long long n, C slope) {
@@ -75,4 +131,5 @@ __global__ void leaky_relu_backward_bits(const T* grad, const unsigned char* bit
 }
 """
 
-PACKED_KERNELS = ("leaky_relu_forward_bits", "leaky_relu_backward_bits")
+PACKED_KERNELS = ("leaky_relu_forward_bits", "leaky_relu_backward_bits",
+                  "bias_act_forward_bits", "bias_act_backward_bits")

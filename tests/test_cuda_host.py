@@ -150,10 +150,28 @@ def _packed_entry_points():
     return source
 
 
+def _bias_act_entry_points():
+    source = ""
+    for dtype, (t, c) in TYPES.items():
+        source += (
+            f'extern "C" int bias_act_forward_{dtype}(void* const* p, long long n,'
+            f" long long channels, long long inner, int act, double alpha, double gain,"
+            f" double clamp, long long grid, int block) {{\n"
+            f"    return emu::launch(grid, block, [&] {{ bias_act_forward_bits<{t}, {c}>("
+            f"(const {t}*)p[0], (const {t}*)p[1], ({t}*)p[2], (unsigned char*)p[3], n,"
+            f" channels, inner, act, ({c})alpha, ({c})gain, ({c})clamp); }});\n}}\n"
+            f'extern "C" int bias_act_backward_{dtype}(void* const* p, long long n, int act,'
+            f" double alpha, double gain, double clamp, long long grid, int block) {{\n"
+            f"    return emu::launch(grid, block, [&] {{ bias_act_backward_bits<{t}, {c}>("
+            f"(const {t}*)p[0], (const unsigned char*)p[1], ({t}*)p[2], n, act, ({c})alpha,"
+            f" ({c})gain, ({c})clamp); }});\n}}\n")
+    return source
+
+
 def host_source(kernels=KERNELS, packed_source=PACKED_SOURCE):
     """The whole .cu file: element kernels, then the packed kernels as written."""
     return (_PRELUDE + "".join(_element_source(name, spec) for name, spec in kernels.items())
-            + _EMULATOR + packed_source + _packed_entry_points())
+            + _EMULATOR + packed_source + _packed_entry_points() + _bias_act_entry_points())
 
 
 def build(tmp_dir, kernels=KERNELS, packed_source=PACKED_SOURCE):
@@ -348,3 +366,60 @@ def test_the_comparison_can_fail(tmp_path):
         assert all(differences(g, w).size > 0 for g, w in zip(got, want, strict=True)), name
     with pytest.raises(AssertionError, match="wrote past byte"):
         _check_packed(broken, "float32", 3, 0.5, np.random.default_rng(0))
+
+
+# bias_act: the CUDA kernels against the CPU kernels (src/leaky_bias_act.h),
+# values, both bit planes and the backward, for every act, with and without
+# a bias running along an inner run of elements or walking the channels.
+_BIAS_ACT_CASES = [(code, alpha, gain, clamp) for code in (0, 1, 2)
+                   for alpha, gain, clamp in ((0.2, 1.4142135623730951, -1.0),
+                                              (-0.3, 0.5, 0.7), (0.0, 1.0, 0.0))]
+
+
+def _pointer_array(*arrays):
+    return (ctypes.c_void_p * len(arrays))(*(None if a is None else a.ctypes.data
+                                             for a in arrays))
+
+
+def _check_bias_act(lib, dtype, n, inner, with_bias, case, rng):
+    from leaky._cpu import kernels
+    code, alpha, gain, clamp = case
+    channels = 5
+    x = rng.choice(special_values(dtype), size=n)
+    bias = rng.choice(special_values(dtype), size=channels) if with_bias else None
+    planes = 2 if clamp >= 0 else 1
+    nbytes = (n + 7) // 8
+    want_y, want_bits = np.empty_like(x), np.zeros(planes * nbytes, np.uint8)
+    kernels.bias_act_forward(x, want_y, bias, want_bits, code, alpha, gain, clamp, inner)
+    y_raw, y = _guarded(n, dtype, 0xA5)
+    bits_raw, bits = _guarded(planes * nbytes, np.uint8, 0xA5)
+    errors = getattr(lib, f"bias_act_forward_{dtype}")(
+        _pointer_array(x, bias, y, bits), ctypes.c_longlong(n), ctypes.c_longlong(channels),
+        ctypes.c_longlong(inner), ctypes.c_int(code), ctypes.c_double(alpha),
+        ctypes.c_double(gain), ctypes.c_double(clamp), ctypes.c_longlong(packed_grid(n)),
+        ctypes.c_int(PACKED_BLOCK))
+    assert errors == 0, [why for flag, why in ERRORS.items() if errors & flag]
+    what = f"bias_act {dtype} n={n} inner={inner} bias={with_bias} case={case}"
+    assert_same(y, want_y, f"{what} y")
+    assert_same(bits, want_bits, f"{what} bits")
+    assert (y_raw[-GUARD:] == 0xA5).all() and (bits_raw[-GUARD:] == 0xA5).all(), what
+    grad = rng.choice(special_values(dtype), size=n)
+    want_grad = np.empty_like(grad)
+    kernels.bias_act_backward(grad, want_bits, want_grad, code, alpha, gain, clamp)
+    g_raw, g = _guarded(n, dtype, 0xA5)
+    errors = getattr(lib, f"bias_act_backward_{dtype}")(
+        _pointer_array(grad, want_bits, g), ctypes.c_longlong(n), ctypes.c_int(code),
+        ctypes.c_double(alpha), ctypes.c_double(gain), ctypes.c_double(clamp),
+        ctypes.c_longlong(packed_grid(n)), ctypes.c_int(PACKED_BLOCK))
+    assert errors == 0
+    assert_same(g, want_grad, f"{what} backward")
+    assert (g_raw[-GUARD:] == 0xA5).all(), what
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bias_act_kernels_in_an_emulated_launch_match_the_cpu_kernels(lib, dtype):
+    rng = np.random.default_rng(29)
+    for case in _BIAS_ACT_CASES:
+        for n, inner, with_bias in ((1, 1, True), (37, 1, True), (300, 7, True),
+                                    (300, 7, False), (PACKED_BLOCK * 3 + 5, 64, True)):
+            _check_bias_act(lib, dtype, n, inner, with_bias, case, rng)

@@ -133,3 +133,34 @@ def test_torch_cuda_saves_packed_bits(dtype):
     ref = x.detach().clone().requires_grad_()
     torch.nn.functional.leaky_relu(ref, 0.1).sum().backward()
     assert torch.equal(x.grad, ref.grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
+def test_cupy_bias_act_matches_the_cpu_kernels(dtype, act):
+    import cupy
+    x = _data(dtype, (4, 6, 33))
+    b = _data(dtype, (6,))
+    want = leaky.bias_act(x, b, act=act, alpha=-0.3, gain=1.5, clamp=0.7)
+    got = leaky.bias_act(cupy.asarray(x), cupy.asarray(b), act=act, alpha=-0.3, gain=1.5,
+                         clamp=0.7)
+    assert isinstance(got, cupy.ndarray)
+    _same_values(cupy.asnumpy(got), want)
+
+
+@pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
+def test_torch_cuda_bias_act_values_and_gradients_match_the_cpu(act):
+    torch = pytest.importorskip("torch")
+    import leaky.torch
+    x = torch.from_numpy(_data(np.float32, (4, 6, 33)))
+    b = torch.from_numpy(_data(np.float32, (6,)))
+    grad = torch.from_numpy(_data(np.float32, (4, 6, 33))[::-1].copy())
+    results = []
+    for device in ("cpu", "cuda"):
+        xd, bd = (t.to(device).requires_grad_() for t in (x, b))
+        y = leaky.torch.bias_act(xd, bd, act=act, clamp=0.7)
+        dx, db = torch.autograd.grad(y, (xd, bd), grad.to(device))
+        results.append([t.detach().cpu().numpy() for t in (y, dx, db)])
+    _same_values(results[1][0], results[0][0])
+    _same_values(results[1][1], results[0][1])
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-5, atol=1e-5)

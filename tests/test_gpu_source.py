@@ -89,6 +89,11 @@ def test_packed_kernels_compile_with_nvcc(tmp_path):
                      f"(const {t}*, {t}*, unsigned char*, long long, {c});")
         lines.append(f"template __global__ void leaky_relu_backward_bits<{t}, {c}>"
                      f"(const {t}*, const unsigned char*, {t}*, long long, {c});")
+        lines.append(f"template __global__ void bias_act_forward_bits<{t}, {c}>"
+                     f"(const {t}*, const {t}*, {t}*, unsigned char*, long long, long long,"
+                     f" long long, int, {c}, {c}, {c});")
+        lines.append(f"template __global__ void bias_act_backward_bits<{t}, {c}>"
+                     f"(const {t}*, const unsigned char*, {t}*, long long, int, {c}, {c}, {c});")
     cu = tmp_path / "leaky_packed.cu"
     cu.write_text(PACKED_SOURCE + "\n".join(lines) + "\n")
     done = subprocess.run([NVCC, "-arch=sm_90", "-c", str(cu), "-o", str(tmp_path / "p.o"),
@@ -104,8 +109,22 @@ def test_packed_kernels_take_three_arrays_then_n_then_the_slope():
     """The CuPy backend's ``_launch_packed`` passes ``(*arrays, n, slope)``: the
     order the kernels must declare (a mismatch only shows on a GPU)."""
     from leaky._cuda_source import PACKED_KERNELS, PACKED_SOURCE
-    for name in PACKED_KERNELS:
+    for name in (k for k in PACKED_KERNELS if k.startswith("leaky_relu")):
         params = re.search(rf"void {name}\(([^)]*)\)", PACKED_SOURCE).group(1)
         kinds = [p.split()[-1] for p in params.split(",")]
         assert len(kinds) == 5 and kinds[3:] == ["n", "slope"], (name, kinds)
         assert all("*" in p for p in params.split(",")[:3]), params
+
+
+def test_bias_act_kernels_take_the_cupy_backends_arguments_in_order():
+    """``compute_bias_act`` passes ``(x, b, y, bits, n, channels, inner, act,
+    alpha, gain, clamp)`` and the backward ``(grad, bits, grad_in, n, act,
+    alpha, gain, clamp)``: the order the kernels must declare."""
+    from leaky._cuda_source import PACKED_SOURCE
+    want = {"bias_act_forward_bits": ["x", "bias", "y", "bits", "n", "channels", "inner", "act",
+                                      "alpha", "gain", "clamp"],
+            "bias_act_backward_bits": ["grad", "bits", "grad_in", "n", "act", "alpha", "gain",
+                                       "clamp"]}
+    for name, names in want.items():
+        params = re.search(rf"void {name}\(([^)]*)\)", PACKED_SOURCE).group(1)
+        assert [p.split()[-1].lstrip("*") for p in params.split(",")] == names, name

@@ -11,17 +11,19 @@ import threading
 import cupy
 import numpy as np
 
+from .. import _bias_act
 from .. import _checks
 from .. import _contract
 from .. import _packing
 from .._cuda_source import KERNELS, PACKED_BLOCK, PACKED_KERNELS, PACKED_SOURCE, packed_grid
 from ._protocol import Capabilities
 
-__all__ = ["CAPABILITIES", "forward", "forward_with_mask", "forward_packed", "backward",
-           "compute_forward", "compute_forward_with_mask", "compute_forward_packed",
-           "compute_backward"]
+__all__ = ["CAPABILITIES", "backward", "bias_act", "compute_backward",
+           "compute_bias_act", "compute_bias_act_backward", "compute_forward",
+           "compute_forward_packed", "compute_forward_with_mask", "forward", "forward_packed",
+           "forward_with_mask"]
 
-CAPABILITIES = Capabilities(library="CuPy")
+CAPABILITIES = Capabilities(library="CuPy", bias_act=True)
 
 # (T, C) of the packed kernels' templates, by array dtype name.
 _CUDA_TYPES = {"float16": ("__half", "float"), "float32": ("float", "float"),
@@ -125,6 +127,30 @@ def compute_backward_packed(grad, bits, grad_in, slope):
                    grad_in.dtype)
 
 
+def compute_bias_act(x, b, y, bits, inner, spec):
+    """bias_act of C-contiguous ``x`` into ``y`` (x's dtype; ``x`` itself
+    allowed), ``b`` None or of x's dtype, its bits into ``bits`` (uint8,
+    ``spec.planes`` planes of ceil(x.size / 8)) unless None."""
+    x = _detach_input(x, (y,) if bits is None else (y, bits))
+    c = np.dtype(_contract.compute_dtype_name(y.dtype.name)).type
+    null = np.uint64(0)
+    _packed_kernel("bias_act_forward_bits", y.dtype)(
+        (packed_grid(x.size),), (PACKED_BLOCK,),
+        (x, null if b is None else cupy.ascontiguousarray(b), y, null if bits is None else bits,
+         np.int64(x.size), np.int64(0 if b is None else b.size), np.int64(inner),
+         np.int32(spec.code), c(spec.alpha), c(spec.gain), c(spec.clamp)))
+
+
+def compute_bias_act_backward(grad, bits, grad_in, spec):
+    """``grad_in`` (C-contiguous) from ``grad`` and the forward's ``bits``."""
+    grad = cupy.ascontiguousarray(_detach_input(grad, (grad_in,)))
+    c = np.dtype(_contract.compute_dtype_name(grad_in.dtype.name)).type
+    _packed_kernel("bias_act_backward_bits", grad_in.dtype)(
+        (packed_grid(grad.size),), (PACKED_BLOCK,),
+        (grad, cupy.ascontiguousarray(bits).ravel(), grad_in, np.int64(grad.size),
+         np.int32(spec.code), c(spec.alpha), c(spec.gain), c(spec.clamp)))
+
+
 def _c_contiguous_output(out, shape, dtype, name):
     """``out`` if the raw kernels can write it, else a fresh array (copied in after)."""
     if out is not None:
@@ -182,3 +208,14 @@ def backward(grad, mask, slope, out=None):
     grad_in = _output(out, grad, dtype, "out")
     compute_backward(grad, mask, grad_in, slope)
     return grad_in
+
+
+def bias_act(x, b, dim, spec):
+    dtype = _contract.checked_numpy_dtype(x.dtype, 0.0)
+    _bias_act.check_fits(spec, dtype.name)
+    if b is not None:
+        _bias_act.check_bias(x.shape, dtype, b.shape, b.dtype, dim)
+    x = cupy.ascontiguousarray(_values(x, dtype))
+    y = cupy.empty_like(x)
+    compute_bias_act(x, b, y, None, int(np.prod(x.shape[dim + 1:], dtype=np.int64)), spec)
+    return y

@@ -10,8 +10,11 @@ Checked on the host only (``tests/test_gpu_source.py``) unless a GPU is
 lent: ``tests/test_gpu.py`` runs them there.
 """
 
+import math
+
 import torch
 
+from ... import _bias_act as _bias_act_contract
 from ... import _checks
 from ... import _packing
 from . import _aten
@@ -100,9 +103,51 @@ def inplace(x, slope):
     x.copy_(forward(x, slope))
 
 
-#: The CUDA kernel of each operator (bias_act's: the reference chain in
-#: torch's own ops, :mod:`._aten`, until it has a kernel of its own).
+def _bias_act(x, b, dim, act, alpha, gain, clamp, with_bits):
+    """y (and its bits) of x made C-contiguous, by the CuPy kernel."""
+    x = _values(x, alpha).contiguous()
+    gpu = _cupy_for(x) if b is None else _cupy_for(x, b)
+    if gpu is None:
+        if with_bits:
+            return _aten.bias_act_packed(x, b, dim, act, alpha, gain, clamp)
+        return _aten.bias_act(x, b, dim, act, alpha, gain, clamp)
+    spec = _bias_act_contract.Spec("", act, alpha, gain, clamp)
+    inner = math.prod(x.shape[dim + 1:])
+    y = torch.empty_like(x)
+    bits = torch.empty((spec.planes, _packing.packed_size(x.numel())), dtype=torch.uint8,
+                       device=x.device) if with_bits else None
+
+    def run(x, y, *rest):
+        bias = rest[-1] if b is not None else None
+        gpu.compute_bias_act(x, bias, y, rest[0] if with_bits else None, inner, spec)
+
+    _on_torch_stream(run, x, y, *([bits] if with_bits else []),
+                     *([b.contiguous()] if b is not None else []))
+    return (y, bits) if with_bits else y
+
+
+def bias_act(x, b, dim, act, alpha, gain, clamp):
+    return _bias_act(x, b, dim, act, alpha, gain, clamp, with_bits=False)
+
+
+def bias_act_packed(x, b, dim, act, alpha, gain, clamp):
+    return _bias_act(x, b, dim, act, alpha, gain, clamp, with_bits=True)
+
+
+def bias_act_backward(grad, bits, act, alpha, gain, clamp):
+    grad = _values(grad, alpha, "grad_output").contiguous()
+    gpu = _cupy_for(grad, bits)
+    if gpu is None:
+        return _aten.bias_act_backward(grad, bits, act, alpha, gain, clamp)
+    spec = _bias_act_contract.Spec("", act, alpha, gain, clamp)
+    grad_in = torch.empty_like(grad)
+    _on_torch_stream(lambda g, b, out: gpu.compute_bias_act_backward(g, b, out, spec),
+                     grad, bits.contiguous(), grad_in)
+    return grad_in
+
+
+#: The CUDA kernel of each operator.
 KERNELS = {"leaky_relu": forward, "leaky_relu_with_mask": forward_with_mask,
            "leaky_relu_packed": forward_packed, "leaky_relu_backward": backward,
-           "leaky_relu_": inplace, "bias_act": _aten.bias_act,
-           "bias_act_packed": _aten.bias_act_packed, "bias_act_backward": _aten.bias_act_backward}
+           "leaky_relu_": inplace, "bias_act": bias_act, "bias_act_packed": bias_act_packed,
+           "bias_act_backward": bias_act_backward}
