@@ -23,7 +23,7 @@ import torch
 from ... import _packing
 from . import _aten
 
-__all__ = ["LeakyReLU", "LeakyReLUGrad", "LeakyReLUInPlace"]
+__all__ = ["BiasAct", "BiasActGrad", "LeakyReLU", "LeakyReLUGrad", "LeakyReLUInPlace"]
 
 
 class LeakyReLU(torch.autograd.Function):
@@ -106,3 +106,52 @@ class LeakyReLUInPlace(torch.autograd.Function):
             return None, None
         (bits,) = ctx.saved_tensors
         return LeakyReLUGrad.apply(grad_x, bits, ctx.slope), None
+
+
+class BiasAct(torch.autograd.Function):
+    """bias_act's ``(y, bits)`` of the reference chain, saving only the bits;
+    the bias's gradient is x's summed over every other dimension."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x, b, dim, act, alpha, gain, clamp):
+        return _aten.bias_act_packed(x, b, dim, act, alpha, gain, clamp)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        bits = output[1]
+        ctx.set_materialize_grads(False)
+        ctx.mark_non_differentiable(bits)
+        ctx.save_for_backward(bits)
+        ctx.dim, ctx.rule, ctx.has_bias = inputs[2], inputs[3:], inputs[1] is not None
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_bits):
+        if grad_y is None:
+            return (None,) * 7
+        (bits,) = ctx.saved_tensors
+        dx = BiasActGrad.apply(grad_y, bits, *ctx.rule)
+        db = dx.sum([k for k in range(dx.dim()) if k != ctx.dim]) if ctx.has_bias else None
+        return dx, db, None, None, None, None, None
+
+
+class BiasActGrad(torch.autograd.Function):
+    """bias_act's derivative on its bits, linear in the gradient: its own
+    derivative (double backward, R1)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(grad, bits, act, alpha, gain, clamp):
+        return _aten.bias_act_backward(grad, bits, act, alpha, gain, clamp)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[1])
+        ctx.rule = inputs[2:]
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        (bits,) = ctx.saved_tensors
+        return BiasActGrad.apply(grad_grad, bits, *ctx.rule), None, None, None, None, None

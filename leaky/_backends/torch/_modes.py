@@ -122,12 +122,16 @@ def backward(grad, mask, slope):
 def bias_act(x, b, dim, spec):
     """StyleGAN's fused bias + activation + gain + clamp (``spec``: a
     :class:`leaky._bias_act.Spec`), after the contract's checks of ``x``
-    and ``b``.  The operator saves its bits for autograd; a traced graph
-    holds the reference chain in torch's own ops (:mod:`._aten`)."""
+    and ``b``, in the modes of the table above: the operators, or the
+    reference chain in torch's own ops (:mod:`._aten`) inside
+    :class:`._functions.BiasAct` (which saves the bits) or as it is."""
     dim = _aten.check_bias_act(x, b, dim, spec)
     args = (dim, spec.code, spec.alpha, spec.gain, spec.clamp)
-    if mode() is not OPERATORS:
+    how = mode()
+    if how is EXPORTING:
         return _aten.bias_act(x, b, *args)
+    if how is COMPILING:
+        return _functions.BiasAct.apply(x, b, *args)[0]
     if _has_torch_function((x,) if b is None else (x, b)):
         return torch.ops.leaky.bias_act.default(x, b, *args)
     return _operators.bias_act(x, b, *args)
