@@ -57,6 +57,8 @@ def _backend(x, keywords, slope, out=None, backend=None):
     """The backend for ``x``, after refusing what its capabilities lack:
     NumPy's ufunc keywords, ``out=``, a traced slope."""
     backend = _backends.backend_for(x) if backend is None else backend
+    if not keywords and out is None and type(slope) is float:
+        return backend  # the common call needs no capability
     capabilities = backend.CAPABILITIES
     if keywords and not capabilities.ufunc_keywords:
         _refuse_ufunc_keywords(keywords, x)
