@@ -1,8 +1,10 @@
-"""The one-time build of the C++ torch operators, as users meet it (issue
-24): it says what it builds on stderr; a build killed half-way does not
-block the next; two processes building at once both finish; it can be
-built ahead of time and ``python -m leaky`` reports the state.  And the
-fallback where no compiler is at hand: torch's own ops, the same bits."""
+"""How leaky.torch is built and shipped.  The one-time build of the C++
+torch operators, as users meet it (issue 24): it says what it builds on
+stderr; a build killed half-way does not block the next; two processes
+building at once both finish; it can be built ahead of time and ``python
+-m leaky`` reports the state.  The fallback where no compiler is at hand
+(``LEAKY_TORCH_OPS=aten``): torch's own ops, the same bits, and the torch
+suites passing with it.  And ``import leaky`` alone imports no framework."""
 
 import os
 import signal
@@ -16,12 +18,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import leaky.torch  # noqa: E402,F401
 from leaky import _torch_build  # noqa: E402
-from leaky._backends import torch as torch_backend  # noqa: E402
 
-needs_cpp = pytest.mark.skipif(torch_backend.LIBRARY.kind != "C++",
-                               reason="the C++ operators cannot be built here")
+from helpers import needs_cpp_operators  # noqa: E402
+
+needs_cpp = needs_cpp_operators("the C++ operators cannot be built here")
 
 USE_THE_OPERATORS = ("import torch, leaky.torch\n"
                      "from leaky._backends import torch as backend\n"
@@ -159,3 +160,41 @@ def test_the_fallback_gives_the_cpp_operators_bits(tmp_path):
         if "bfloat16" in name and name.split()[-1] in ("y", "ym", "yp", "inplace"):
             continue  # NaN payloads: torch's own differ by position
         np.testing.assert_array_equal(fallback[name], cpp[name], err_msg=name)
+
+
+# ------------------------------------------------- the no-compiler fallback --
+# The fallback where no C++ compiler is at hand (torch's own ops inside
+# leaky's two autograd Functions), run through the torch suites: what such a
+# machine gets must pass the same tests, or skip them saying why (no
+# ``torch.ops.leaky``: TorchScript, the operators themselves, forward-mode
+# AD).  Each suite runs in a fresh process with ``LEAKY_TORCH_OPS=aten``;
+# this process keeps the C++ library.
+
+# Every torch test file but this one (which runs the others), four child
+# pytests; this file's import hygiene test rides along with the last.
+SUITES = [("tests/test_torch_operators.py",), ("tests/test_torch_autograd.py",),
+          ("tests/test_torch_compile_export.py",),
+          ("tests/test_torch_transforms.py", "tests/test_torch_fakes_subclasses.py",
+           "tests/test_torch_deployment.py::test_import_leaky_alone_imports_no_framework")]
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=lambda paths: "+".join(
+    path.split("/")[-1].replace(".py", "") for path in paths))
+def test_suite_passes_with_torchs_own_ops(suite):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, LEAKY_TORCH_OPS="aten", HYPOTHESIS_PROFILE="dev")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "--no-header", *suite], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=1200)
+    tail = done.stdout[-6000:] + done.stderr[-2000:]
+    assert done.returncode == 0, tail
+    assert " passed" in done.stdout.splitlines()[-1], tail
+
+
+# --------------------------------------------------------- import hygiene --
+
+def test_import_leaky_alone_imports_no_framework():
+    code = ("import sys, numpy, leaky; leaky.leaky_relu(numpy.ones(3)); "
+            "print([m for m in ('torch', 'tensorflow', 'keras', 'jax') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr
