@@ -334,12 +334,10 @@ def bias_act(x, b=None, dim=1, act="linear", alpha=None, gain=None, clamp=None):
     r"""StyleGAN's fused bias + activation + gain + clamp, in one pass:
     ``clamp(gain * act(x + b), -clamp, clamp)``.
 
-    The semantics of StyleGAN2-ADA's and StyleGAN3's
-    ``torch_utils.ops.bias_act.bias_act`` (its reference path, step by step
-    in ``x``'s precision; float16 and bfloat16 are computed in float32 and
-    rounded once, as its CUDA kernel does).  For torch tensors with autograd
-    use :func:`leaky.torch.bias_act`, its drop-in; this function routes
-    torch tensors there too.
+    StyleGAN2-ADA's and StyleGAN3's ``torch_utils.ops.bias_act.bias_act``
+    (its reference path's bits; float16 and bfloat16 computed in float32
+    and rounded once, as its CUDA kernel does).  Torch tensors go to
+    :func:`leaky.torch.bias_act`, the drop-in (:doc:`/bias_act`).
 
     Parameters
     ----------

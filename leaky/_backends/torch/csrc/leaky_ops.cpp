@@ -94,7 +94,7 @@ void run(int op, at::ScalarType dtype, std::initializer_list<void*> operands, in
 
 // ----------------------------------------------------------- the contract --
 // The rules of leaky/_contract.py an operator needs before it allocates,
-// mirrored because C++ cannot call Python; tests/test_torch_modes.py holds
+// mirrored because C++ cannot call Python; tests/test_torch_operators.py holds
 // them to _contract.
 
 at::ScalarType result_dtype(const Tensor& x, const char* what) {
