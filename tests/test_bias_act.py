@@ -364,3 +364,9 @@ def test_a_stylegan2_discriminator_with_r1_trains_the_same_with_either_op():
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
     for a, b in zip(ours_params, theirs_params):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_a_library_without_bias_act_is_refused_by_name():
+    mx = pytest.importorskip("mlx.core")
+    with pytest.raises(TypeError, match="bias_act is not supported for MLX arrays yet"):
+        leaky.bias_act(mx.ones((2, 3)), act="lrelu")

@@ -94,8 +94,8 @@ _REFUSALS = {
 
 
 _DEFAULT_WHY = {"traced_slope": "a traced slope needs x from JAX too",
-                "bias_act": "it is computed for NumPy arrays, torch tensors and arrays of "
-                            "array-API libraries (JAX, array-api-strict)"}
+                "bias_act": "it is computed for NumPy, torch, CuPy, JAX, Dask and "
+                            "array-API arrays"}
 
 
 def refuse(capabilities, capability, operand=""):
