@@ -370,3 +370,33 @@ def test_a_library_without_bias_act_is_refused_by_name():
     mx = pytest.importorskip("mlx.core")
     with pytest.raises(TypeError, match="bias_act is not supported for MLX arrays yet"):
         leaky.bias_act(mx.ones((2, 3)), act="lrelu")
+
+
+@needs_operators
+@pytest.mark.parametrize("bias_batched", [False, True])
+def test_vmap_and_vmap_of_grad_give_the_per_sample_results(bias_batched):
+    xs = _special((4, 3, 5), seed=5)
+    bs = _special((4, 3), seed=6) if bias_batched else _special((3,), seed=6)
+    kwargs = dict(dim=0, act="lrelu", alpha=-0.3, gain=1.5, clamp=0.7)
+    in_dims = (0, 0 if bias_batched else None)
+
+    def f(x, b):
+        return leaky.torch.bias_act(x, b, **kwargs)
+
+    def loss(x, b):
+        return (f(x, b) * torch.linspace(-1, 1, x.numel()).reshape(x.shape)).sum()
+
+    fallback = torch._C._functorch._is_vmap_fallback_enabled()
+    torch._C._functorch._set_vmap_fallback_enabled(False)  # rules only: no per-sample loop
+    try:
+        got = torch.vmap(f, in_dims)(xs, bs)
+        got_grad = torch.vmap(torch.func.grad(loss), in_dims)(xs, bs)
+    finally:
+        torch._C._functorch._set_vmap_fallback_enabled(fallback)
+    for k in range(xs.shape[0]):
+        b = bs[k] if bias_batched else bs
+        assert_same_bits(got[k], reference(xs[k], b, **kwargs))
+        x = xs[k].clone().requires_grad_()
+        weights = torch.linspace(-1, 1, x.numel()).reshape(x.shape)
+        (want,) = torch.autograd.grad((reference(x, b, **kwargs) * weights).sum(), x)
+        assert_same_bits(got_grad[k], want)

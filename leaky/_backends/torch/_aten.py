@@ -21,7 +21,8 @@ from ... import _bias_act as _bias_act_contract
 from ... import _contract
 from ... import _packing
 
-__all__ = ["BIT_OPS", "backward", "bias_act", "bias_act_backward", "bias_act_packed",
+__all__ = ["BIT_OPS", "backward", "bias_act", "bias_act_backward", "bias_act_grad",
+           "bias_act_packed", "bias_act_parts",
            "check_bias_act", "check_inplace", "check_tensor", "forward", "forward_packed", "forward_with_mask",
            "output_dtype"]
 
@@ -142,7 +143,7 @@ def backward(grad, mask, slope):
 _LINEAR, _RELU, _LRELU = 0, 1, 2
 
 
-def _bias_act_parts(x, b, dim, act, alpha, gain, clamp):
+def bias_act_parts(x, b, dim, act, alpha, gain, clamp):
     """``(y, pos, inside)``: the result and the two bit planes' masks
     (``inside`` None without a clamp)."""
     x = _result(x)
@@ -167,27 +168,32 @@ def _bias_act_parts(x, b, dim, act, alpha, gain, clamp):
 
 
 def bias_act(x, b, dim, act, alpha, gain, clamp):
-    return _bias_act_parts(x, b, dim, act, alpha, gain, clamp)[0]
+    return bias_act_parts(x, b, dim, act, alpha, gain, clamp)[0]
 
 
 def bias_act_packed(x, b, dim, act, alpha, gain, clamp):
     """The result and its bits, ``(planes, ceil(n / 8))`` uint8, C order."""
-    y, pos, inside = _bias_act_parts(x, b, dim, act, alpha, gain, clamp)
+    y, pos, inside = bias_act_parts(x, b, dim, act, alpha, gain, clamp)
     planes = [pos] if inside is None else [pos, inside]
     return y, torch.stack([_packing.pack(BIT_OPS, p, p.device) for p in planes])
 
 
-def bias_act_backward(grad, bits, act, alpha, gain, clamp):
-    """The chain's backward on the bits: the clamp's mask, ``* gain``, then
-    the activation's (``src/leaky_bias_act.h`` says why in this order)."""
+def bias_act_grad(grad, pos, inside, act, alpha, gain):
+    """The chain's backward on the masks (``inside`` None: no clamp): the
+    clamp's, ``* gain``, then the activation's (``src/leaky_bias_act.h``
+    says why in this order); in the compute precision, rounded once."""
     grad = _result(grad)
     v = grad.to(torch.float32) if grad.dtype in _HALF else grad
-    planes = bits.reshape(2 if clamp >= 0 else 1, -1)
-    if clamp >= 0:
-        v = torch.where(_packing.unpack(BIT_OPS, planes[1], v.shape, v.device), v,
-                        torch.zeros_like(v))
+    if inside is not None:
+        v = torch.where(inside, v, torch.zeros_like(v))
     if gain != 1:
         v = v * gain
-    pos = _packing.unpack(BIT_OPS, planes[0], v.shape, v.device)
     v = torch.where(pos, v, v * alpha if act == _LRELU else torch.zeros_like(v))
     return v.to(grad.dtype)
+
+
+def bias_act_backward(grad, bits, act, alpha, gain, clamp):
+    """:func:`bias_act_grad` on the forward's bits."""
+    planes = [_packing.unpack(BIT_OPS, p, grad.shape, grad.device)
+              for p in bits.reshape(2 if clamp >= 0 else 1, -1)]
+    return bias_act_grad(grad, planes[0], planes[1] if clamp >= 0 else None, act, alpha, gain)

@@ -130,9 +130,54 @@ def _vmap_inplace(info, in_dims, x, negative_slope):
     return None, None
 
 
+def _batched_bias_act_input(info, in_dims, x, b, dim):
+    """``(x, b, dtype)``: x batch first; a bias per sample added to it in the
+    compute precision (the chain's first step), the result to be rounded
+    to ``dtype`` (None: as the operator returns it)."""
+    x = _batch_first(x, in_dims[0], info.batch_size)
+    if b is None or in_dims[1] is None:
+        return x, b, None
+    dtype = _aten.output_dtype(x, 0.0)
+    compute = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+    shape = [info.batch_size] + [-1 if k == dim else 1 for k in range(x.dim() - 1)]
+    return x.to(compute) + b.movedim(in_dims[1], 0).to(compute).reshape(shape), None, dtype
+
+
+def _vmap_bias_act(info, in_dims, x, b, dim, act, alpha, gain, clamp):
+    x, b, dtype = _batched_bias_act_input(info, in_dims, x, b, dim)
+    y = torch.ops.leaky.bias_act(x, b, dim + 1, act, alpha, gain, clamp)
+    return (y if dtype is None else y.to(dtype)), 0
+
+
+def _vmap_bias_act_packed(info, in_dims, x, b, dim, act, alpha, gain, clamp):
+    """Each sample packs its own bits: ``(batch, planes, ceil(sample size / 8))``."""
+    x, b, dtype = _batched_bias_act_input(info, in_dims, x, b, dim)
+    y, pos, inside = _aten.bias_act_parts(x, b, dim + 1, act, alpha, gain, clamp)
+    masks = torch.stack([pos] if inside is None else [pos, inside], 1)
+    rows = masks.reshape(masks.shape[0] * masks.shape[1], -1)
+    bits = _packing.pack_rows(_aten.BIT_OPS, rows, rows.device)
+    return (y if dtype is None else y.to(dtype), bits.reshape(*masks.shape[:2], -1)), (0, 0)
+
+
+def _vmap_bias_act_backward(info, in_dims, grad, bits, act, alpha, gain, clamp):
+    """Bits are each sample's own (as :func:`_vmap_bias_act_packed` makes
+    them); unbatched ones serve every sample."""
+    grad = _batch_first(grad, in_dims[0], info.batch_size)
+    planes = 2 if clamp >= 0 else 1
+    bits = (bits.reshape(1, planes, -1).expand(info.batch_size, planes, -1)
+            if in_dims[1] is None else bits.movedim(in_dims[1], 0))
+    masks = _packing.unpack_rows(_aten.BIT_OPS, bits.reshape(info.batch_size * planes, -1),
+                                 grad[0].numel(), bits.device)
+    masks = masks.reshape(info.batch_size, planes, *grad.shape[1:])
+    inside = masks[:, 1] if planes == 2 else None
+    return _aten.bias_act_grad(grad, masks[:, 0], inside, act, alpha, gain), 0
+
+
 _VMAP_RULES = {"leaky_relu": _vmap_forward, "leaky_relu_with_mask": _vmap_forward_with_mask,
                "leaky_relu_packed": _vmap_forward_packed, "leaky_relu_backward": _vmap_backward,
-               "leaky_relu_": _vmap_inplace}
+               "leaky_relu_": _vmap_inplace, "bias_act": _vmap_bias_act,
+               "bias_act_packed": _vmap_bias_act_packed,
+               "bias_act_backward": _vmap_bias_act_backward}
 
 
 # --------------------------------------------------------- decompositions --
