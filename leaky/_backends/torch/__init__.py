@@ -14,7 +14,8 @@ Files by responsibility:
 
 Importing this module loads and registers the operators
 ``torch.ops.leaky.leaky_relu``, ``leaky_relu_with_mask``,
-``leaky_relu_packed``, ``leaky_relu_backward`` and ``leaky_relu_``.
+``leaky_relu_packed``, ``leaky_relu_backward``, ``leaky_relu_``, and
+StyleGAN's ``bias_act``, ``bias_act_packed`` and ``bias_act_backward``.
 """
 
 import torch as _torch

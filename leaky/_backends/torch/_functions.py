@@ -1,4 +1,4 @@
-r"""The two ``torch.autograd.Function``\ s: what ``torch.compile`` traces,
+r"""The ``torch.autograd.Function``\ s: what ``torch.compile`` traces,
 and what runs where the C++ operators cannot be had.
 
 Their forward and backward are the aten decomposition (:mod:`._aten`), so
@@ -12,7 +12,8 @@ saves it; :class:`LeakyReLUInPlace` writes ``y`` into ``x`` and marks it
 dirty, so autograd rebases ``x``'s history on it as on torch's own
 in-place ops (no ``copy_`` node adds a ``+0`` to a gradient's signed
 zeros).  Their derivative, :class:`LeakyReLUGrad`, is linear in the
-gradient, so its own derivative is itself (double backward).  Dynamo does
+gradient, so its own derivative is itself (double backward).
+:class:`BiasAct` and :class:`BiasActGrad` are the same for bias_act.  Dynamo does
 not trace a Function with a custom ``jvp``, so they have none: forward-mode
 AD needs the C++ operators (torch says so: "You must implement the jvp
 function").
