@@ -19,10 +19,15 @@
  *     FORWARD, FORWARD_MASK, FORWARD_BITS, PACK:  x, n * stride elements
  *     BACKWARD:       grad, n * stride elements; mask, n bytes
  *     BACKWARD_BITS:  grad, n elements; bits, ceil(n / 8) bytes
+ *     BIAS_ACT_FORWARD: x, n elements; BIAS_ACT_BACKWARD: grad, n elements,
+ *       bits, 2 ceil(n / 8) bytes (bias_act, leaky_bias_act.h: lrelu with
+ *       alpha = slope, gain 1.5, clamp 0.7, x's first 3 elements as the
+ *       bias over runs of 4 elements, or none below 3 elements)
  * The answer:
  *     FORWARD: y (n elements); FORWARD_MASK: y, mask (n bytes);
- *     BACKWARD, BACKWARD_BITS: grad_in (n elements);
- *     FORWARD_BITS: y, bits (ceil(n / 8) bytes); PACK: bits.
+ *     BACKWARD, BACKWARD_BITS, BIAS_ACT_BACKWARD: grad_in (n elements);
+ *     FORWARD_BITS: y, bits (ceil(n / 8) bytes); PACK: bits;
+ *     BIAS_ACT_FORWARD: y, bits (2 ceil(n / 8) bytes).
  * stride > 1 runs the strided loops (input read every stride elements,
  * output contiguous); the bit loops take stride 1 only.  offset shifts
  * every buffer that many elements past a 64-byte boundary, so the SIMD
@@ -36,10 +41,11 @@
 
 #include "leaky_select.h"
 #include "leaky_pack.h"
+#include "leaky_bias_act.h"
 
 enum { HALF = 0, FLOAT = 1, DOUBLE = 2, BFLOAT16 = 3 };
 enum { FORWARD = 0, FORWARD_MASK = 1, BACKWARD = 2, FORWARD_BITS = 3, BACKWARD_BITS = 4,
-       PACK = 5 };
+       PACK = 5, BIAS_ACT_FORWARD = 6, BIAS_ACT_BACKWARD = 7 };
 
 /* _kernels.pyx's BITS_BLOCK and its scratch of 256 bytes */
 #define BITS_BLOCK 1024
@@ -259,6 +265,12 @@ static void release(unsigned char *p, intptr_t count, intptr_t width, intptr_t o
     case BACKWARD_BITS:                                                                     \
         leaky_test_backward_bits_##t((const T *)in, bytes, (T *)out, n, slope);             \
         break;                                                                              \
+    case BIAS_ACT_FORWARD:                                                                  \
+        leaky_##t##_bias_act_forward((const T *)in, (T *)out, bytes, n, 0, n, &params);      \
+        break;                                                                              \
+    case BIAS_ACT_BACKWARD:                                                                 \
+        leaky_##t##_bias_act_backward((const T *)in, bytes, (T *)out, n, 0, n, &params);     \
+        break;                                                                              \
     default:                                                                                \
         leaky_test_pack_##t((const T *)in, bytes, n);                                       \
     }
@@ -277,21 +289,24 @@ int main(int argc, char **argv)
                  stride = (intptr_t)header[4];
         int inplace = header[5] != 0;
         read_exactly(&slope, sizeof slope);
-        if (op < FORWARD || op > PACK || type < HALF || type > BFLOAT16 || n < 0
+        if (op < FORWARD || op > BIAS_ACT_BACKWARD || type < HALF || type > BFLOAT16 || n < 0
             || offset < 0 || offset > 64 || stride < 1
             || (stride > 1 && (op >= FORWARD_BITS || inplace))) {
             fprintf(stderr, "driver: bad request\n");
             return 2;
         }
         intptr_t width = type == DOUBLE ? 8 : type == FLOAT ? 4 : 2;
-        intptr_t nbytes = op == FORWARD_MASK || op == BACKWARD ? n : (n + 7) / 8;
+        intptr_t nbytes = op == FORWARD_MASK || op == BACKWARD ? n
+                        : op >= BIAS_ACT_FORWARD ? 2 * ((n + 7) / 8) : (n + 7) / 8;
         int has_values_out = op != PACK, has_bytes = op != FORWARD;
         unsigned char *in = buffer(n * stride, width, offset);
         unsigned char *out = inplace ? in : buffer(n, width, offset);
         unsigned char *bytes = buffer(nbytes, 1, 0);
         read_exactly(in, (size_t)(n * stride * width));
-        if (op == BACKWARD || op == BACKWARD_BITS)
+        if (op == BACKWARD || op == BACKWARD_BITS || op == BIAS_ACT_BACKWARD)
             read_exactly(bytes, (size_t)nbytes);
+        leaky_bias_act params = {LEAKY_ACT_LRELU, slope, 1.5, 0.7, n >= 3 ? in : NULL,
+                                 n >= 3 ? 3 : 0, 4};
         switch (type) {
         case HALF: RUN(half, uint16_t) break;
         case BFLOAT16: RUN(bfloat16, uint16_t) break;
@@ -300,7 +315,7 @@ int main(int argc, char **argv)
         }
         if (has_values_out)
             write_all(out, (size_t)(n * width));
-        if (has_bytes && op != BACKWARD && op != BACKWARD_BITS)
+        if (has_bytes && op != BACKWARD && op != BACKWARD_BITS && op != BIAS_ACT_BACKWARD)
             write_all(bytes, (size_t)nbytes);
         release(in, n * stride, width, offset);
         if (!inplace)

@@ -51,6 +51,7 @@ APT = {"aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
 HOST_CC = shutil.which("cc") or shutil.which("gcc")
 
 FORWARD, FORWARD_MASK, BACKWARD, FORWARD_BITS, BACKWARD_BITS, PACK = range(6)
+BIAS_ACT_FORWARD, BIAS_ACT_BACKWARD = 6, 7  # lrelu, gain 1.5, clamp 0.7 (the driver's)
 # type name: code in the driver, bits dtype, the float dtype the bits are
 TYPES = {"half": (0, "u2", np.float16), "float": (1, "u4", np.float32),
          "double": (2, "u8", np.float64), "bfloat16": (3, "u2", None)}
@@ -129,8 +130,9 @@ def _decode(requests, stream, order):
             width = int(code[1])
             values = np.frombuffer(stream, order + code, n, at).astype(code)
             at += n * width
-        if r["op"] in (FORWARD_MASK, FORWARD_BITS, PACK):
-            count = n if r["op"] == FORWARD_MASK else (n + 7) // 8
+        if r["op"] in (FORWARD_MASK, FORWARD_BITS, PACK, BIAS_ACT_FORWARD):
+            count = (n if r["op"] == FORWARD_MASK else
+                     2 * ((n + 7) // 8) if r["op"] == BIAS_ACT_FORWARD else (n + 7) // 8)
             out_bytes = np.frombuffer(stream, np.uint8, count, at)
             at += count
         answers.append((values, out_bytes))
@@ -219,6 +221,10 @@ def _requests(rng):
                          else None)
                 for op in (FORWARD, FORWARD_MASK, BACKWARD, FORWARD_BITS, BACKWARD_BITS)]
             requests.append(_request(PACK, type_name, x, slope=0.0, offset=offset))
+            planes = rng.integers(0, 256, 2 * ((length + 7) // 8), dtype=np.uint8)
+            requests += [_request(BIAS_ACT_FORWARD, type_name, x, slope=-0.3, offset=offset),
+                         _request(BIAS_ACT_BACKWARD, type_name, x, slope=0.2, offset=offset,
+                                  bytes_in=planes)]
     return requests
 
 
@@ -237,7 +243,8 @@ def reference(build_dir, requests):
 
 def _made_nan(r):
     """Where an answer is a NaN made by the multiply (0 * inf), not passed
-    on from a NaN input: its sign is the CPU's."""
+    on from a NaN input: its sign is the CPU's.  bias_act also adds, and
+    inf + -inf makes one: there every NaN of the answer counts."""
     if r["op"] == PACK:
         return None
     code = TYPES[r["type"]][1]
@@ -247,7 +254,19 @@ def _made_nan(r):
     magnitude = x & ~sign
     inf = {"half": 0x7c00, "bfloat16": 0x7f80, "float": 0x7f800000,
            "double": 0x7ff0000000000000}[r["type"]]
+    if r["op"] == BIAS_ACT_FORWARD:
+        return np.ones(x.shape, bool)  # NaNs compared as NaN by _same
     return (r["slope"] == 0.0) & (magnitude == inf)
+
+
+def _is_nan(type_name, bits):
+    """Which bit patterns of ``type_name`` are NaNs."""
+    width = int(TYPES[type_name][1][1]) * 8
+    code = TYPES[type_name][1]
+    sign = np.array(1 << (width - 1), dtype=np.uint64).astype(code)
+    inf = {"half": 0x7c00, "bfloat16": 0x7f80, "float": 0x7f800000,
+           "double": 0x7ff0000000000000}[type_name]
+    return (bits & ~sign) > np.array(inf, dtype=np.uint64).astype(code)
 
 
 def _same(r, got, want, where):
@@ -260,7 +279,7 @@ def _same(r, got, want, where):
     made = _made_nan(r)
     differ = values != want_values
     if made is not None:
-        differ &= ~made
+        differ &= ~(made & _is_nan(r["type"], values) & _is_nan(r["type"], want_values))
     bad = np.flatnonzero(differ)
     assert bad.size == 0, (
         f"{where}: {bad.size} of {values.size} differ; first at {bad[0]}: input "
