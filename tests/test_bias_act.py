@@ -144,7 +144,6 @@ def test_r1_double_backward_matches_the_reference():
 
 @needs_operators
 def test_saves_one_bit_per_element_and_one_more_with_a_clamp():
-    from leaky._bias_act import resolve  # noqa: F401  (the contract's planes)
     x = torch.randn(8, 16, 32, requires_grad=True)
     b = torch.randn(16, requires_grad=True)
     for clamp, planes in ((None, 1), (256.0, 2)):
