@@ -399,3 +399,22 @@ def test_vmap_and_vmap_of_grad_give_the_per_sample_results(bias_batched):
         weights = torch.linspace(-1, 1, x.numel()).reshape(x.shape)
         (want,) = torch.autograd.grad((reference(x, b, **kwargs) * weights).sum(), x)
         assert_same_bits(got_grad[k], want)
+
+
+def test_onnx_export_holds_standard_ops_that_onnxruntime_runs_bit_for_bit(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+
+    class Model(torch.nn.Module):
+        def forward(self, x, b):
+            return leaky.torch.bias_act(x, b, act="lrelu", clamp=0.5)
+
+    x, b = _special((2, 3, 4, 4)), _special((3,), seed=1)
+    program = torch.onnx.export(Model(), (x, b), dynamo=True, verbose=False)
+    assert {n.op_type for n in program.model_proto.graph.node} <= {
+        "Add", "Clip", "Greater", "Mul", "Reshape", "Where", "Max", "Min", "Constant", "Cast"}
+    program.save(str(tmp_path / "bias_act.onnx"))
+    session = ort.InferenceSession(str(tmp_path / "bias_act.onnx"))
+    names = [i.name for i in session.get_inputs()]
+    (got,) = session.run(None, dict(zip(names, (x.numpy(), b.numpy()))))
+    assert_same_bits(torch.from_numpy(got), Model()(x, b))
