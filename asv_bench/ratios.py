@@ -30,9 +30,9 @@ import leaky
 from leaky import _contract
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchmarks.common import (NETWORKS, StyleGAN2Discriminator, bias_act_of,  # noqa: E402
-                               leaky_relu_mlp, network, r1_step, saved_bytes_for_backward,
-                               training_step)
+from benchmarks.networks import (NETWORKS, StyleGAN2Discriminator, bias_act_of,  # noqa: E402
+                                   leaky_relu_mlp, network, r1_step, saved_bytes_for_backward,
+                                 training_step)
 
 SLOPE = 0.01
 

@@ -328,13 +328,13 @@ def test_array_api_strict_and_dask_arrays_keep_their_type():
     assert_same_bits(torch.from_numpy(lazy.compute()), want)
 
 
-def _benchmark_common():
-    """asv_bench/benchmarks/common.py: the discriminator the ratios time is
-    the one trained here."""
+def _benchmark_networks():
+    """asv_bench/benchmarks/networks.py (torch only, no asv): the
+    discriminator the ratios time is the one trained here."""
     import importlib.util
     import pathlib
-    path = pathlib.Path(__file__).parents[1] / "asv_bench" / "benchmarks" / "common.py"
-    spec = importlib.util.spec_from_file_location("bench_common", path)
+    path = pathlib.Path(__file__).parents[1] / "asv_bench" / "benchmarks" / "networks.py"
+    spec = importlib.util.spec_from_file_location("bench_networks", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -342,11 +342,11 @@ def _benchmark_common():
 
 @needs_operators
 def test_a_stylegan2_discriminator_with_r1_trains_the_same_with_either_op():
-    common = _benchmark_common()
+    networks = _benchmark_networks()
     images = torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(3))
     trained = []
     for op in (leaky.torch.bias_act, reference):
-        d = common.StyleGAN2Discriminator(op, channels=(8, 16, 16), resolution=16)
+        d = networks.StyleGAN2Discriminator(op, channels=(8, 16, 16), resolution=16)
         optimizer = torch.optim.Adam(d.parameters, lr=1e-3)
         losses = []
         for _ in range(5):

@@ -10,9 +10,10 @@ limit (one read, one write per element).
 
 import numpy as np
 
-from .common import (DTYPES, IMPLEMENTATIONS, LAYOUTS, NETWORKS, SLOPE, SkipNotImplemented,
-                     StyleGAN2Discriminator, bias_act_of, leaky_relu_mlp, make_input, network,
-                     operations, pick, r1_step, saved_bytes_for_backward, training_step)
+from .common import (DTYPES, IMPLEMENTATIONS, LAYOUTS, SLOPE, SkipNotImplemented, make_input,
+                     operations, pick)
+from .networks import (NETWORKS, StyleGAN2Discriminator, bias_act_of, leaky_relu_mlp, network,
+                       r1_step, saved_bytes_for_backward, training_step)
 
 
 class _Operations:
