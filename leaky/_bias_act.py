@@ -48,6 +48,12 @@ class Spec:
         return self.clamp >= 0
 
     @property
+    def leaky_relu(self):
+        """Whether this is leaky ReLU itself (lrelu, gain 1, no clamp): with
+        no bias, the leaky_relu kernels' own operation."""
+        return self.code == ACTIVATIONS["lrelu"].code and self.gain == 1 and not self.clamped
+
+    @property
     def planes(self):
         """Bit planes the derivative needs: the activation's, and the clamp's."""
         return 2 if self.clamped else 1

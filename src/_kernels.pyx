@@ -155,6 +155,7 @@ cdef extern from "leaky_kernel_table.h" nogil:
                          npy_uint8* bits, int64_t n, const leaky_bias_act* params) noexcept nogil
     int LEAKY_KERNEL_TABLE_VERSION
     const char* LEAKY_KERNEL_TABLE_NAME
+    int LEAKY_ACT_LRELU
 
 
 # StyleGAN's fused bias + activation + gain + clamp (leaky_bias_act.h): a
@@ -1120,9 +1121,21 @@ cdef void bias_act_from_table(int kind, int forward, const void* input, void* ou
                               const leaky_bias_act* p) noexcept nogil:
     """The table's ``bias_act``: one flat range, split across threads as
     ``run_flat`` splits one (chunks on 64-element boundaries, so each
-    thread's bits start on a whole byte).  ``output`` may be ``input``."""
+    thread's bits start on a whole byte).  ``output`` may be ``input``.
+    Plain leaky ReLU (lrelu, gain 1, no clamp, no bias) is the leaky_relu
+    kernels' own operation, run by them."""
     cdef int nthreads = threads_for(n), t
     cdef npy_intp chunk, start
+    cdef char* data[3]
+    if p.act == LEAKY_ACT_LRELU and p.gain == 1 and p.clamp < 0 and p.bias == NULL:
+        data[0] = <char*>input
+        if not forward:
+            data[1], data[2] = <char*>bits, <char*>output
+            run_from_table(kind, BACKWARD_BITS, data, n, p.alpha)
+        else:
+            data[1], data[2] = <char*>output, <char*>bits
+            run_from_table(kind, FORWARD if bits == NULL else FORWARD_BITS, data, n, p.alpha)
+        return
     if nthreads <= 1:
         bias_act_range(kind, forward, <const char*>input, <char*>output, bits, n, 0, n, p)
         return

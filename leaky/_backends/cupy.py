@@ -130,7 +130,12 @@ def compute_backward_packed(grad, bits, grad_in, slope):
 def compute_bias_act(x, b, y, bits, inner, spec):
     """bias_act of C-contiguous ``x`` into ``y`` (x's dtype; ``x`` itself
     allowed), ``b`` None or of x's dtype, its bits into ``bits`` (uint8,
-    ``spec.planes`` planes of ceil(x.size / 8)) unless None."""
+    ``spec.planes`` planes of ceil(x.size / 8)) unless None.  Leaky ReLU
+    itself runs leaky_relu's kernels (without bits, on any layout)."""
+    if spec.leaky_relu and b is None:
+        if bits is None:
+            return compute_forward(x, y, spec.alpha)
+        return compute_forward_packed(x, y, bits, spec.alpha)
     x = _detach_input(x, (y,) if bits is None else (y, bits))
     c = np.dtype(_contract.compute_dtype_name(y.dtype.name)).type
     null = np.uint64(0)
@@ -143,6 +148,8 @@ def compute_bias_act(x, b, y, bits, inner, spec):
 
 def compute_bias_act_backward(grad, bits, grad_in, spec):
     """``grad_in`` (C-contiguous) from ``grad`` and the forward's ``bits``."""
+    if spec.leaky_relu:
+        return compute_backward_packed(grad, bits, grad_in, spec.alpha)
     grad = cupy.ascontiguousarray(_detach_input(grad, (grad_in,)))
     c = np.dtype(_contract.compute_dtype_name(grad_in.dtype.name)).type
     _packed_kernel("bias_act_backward_bits", grad_in.dtype)(
