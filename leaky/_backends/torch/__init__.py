@@ -4,18 +4,14 @@ Files by responsibility:
 
 * ``csrc/leaky_ops.cpp`` -- the operators (``TORCH_LIBRARY``): CPU kernels
   through the ufuncs' kernel table, and one autograd rule;
-* :mod:`leaky._torch_build` -- builds the C++ library on first use into a
-  versioned cache (or says why it cannot);
 * :mod:`._registrations` -- fake kernels, vmap rules, decompositions, and
   the CUDA kernels of :mod:`._cuda`;
 * :mod:`._modes` -- what runs a call: the operators, unless a graph is
   being traced (then :mod:`._functions` over :mod:`._aten`);
 * :mod:`._out` -- ``out=``, in place and the version counter.
 
-Importing this module loads and registers the operators
-``torch.ops.leaky.leaky_relu``, ``leaky_relu_with_mask``,
-``leaky_relu_packed``, ``leaky_relu_backward``, ``leaky_relu_``, and
-StyleGAN's ``bias_act``, ``bias_act_packed`` and ``bias_act_backward``.
+Importing this module builds the operators on first use
+(:mod:`leaky._torch_build`) and registers them: ``torch.ops.leaky.*``.
 """
 
 import torch as _torch

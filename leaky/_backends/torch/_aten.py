@@ -1,16 +1,14 @@
 """leaky's operators written in aten ops: the decomposition, and the
 contract's checks of a tensor.
 
-torch.compile runs these (through :mod:`._functions`) instead of leaky's
-kernels, so inductor fuses them with their neighbours as it fuses torch's
-own ``leaky_relu``; exporters record them, and ``torch.onnx`` and
+torch.compile runs these (through :mod:`._functions`), so inductor fuses
+them with their neighbours as it fuses torch's own ``leaky_relu``;
+exporters record them, and ``torch.onnx`` and
 ``ExportedProgram.run_decompositions`` use them as the operators'
-decompositions; without the C++ operators they are what runs.  The math is torch's reference
-for ``F.leaky_relu`` (``torch._refs``): a select ``where(x > 0, x, x * s)``,
-with float16/bfloat16 computed in float32 and rounded once.  Packed bits
-are laid out as everywhere in leaky (:mod:`leaky._packing`, which packs
-them here over aten ops): bit ``k`` of byte ``j`` is element ``8 j + k``,
-in C order.
+decompositions; without the C++ operators they are what runs.  The math is
+torch's reference for ``F.leaky_relu`` (``torch._refs``), a select, with
+float16/bfloat16 computed in float32 and rounded once.  Packed bits are
+laid out as everywhere in leaky (:mod:`leaky._packing`).
 """
 
 from types import SimpleNamespace
@@ -21,9 +19,9 @@ from ... import _bias_act as _bias_act_contract
 from ... import _contract
 from ... import _packing
 
-__all__ = ["BIT_OPS", "backward", "bias_act", "bias_act_backward", "bias_act_grad",
-           "bias_act_packed", "bias_act_parts",
-           "check_bias_act", "check_inplace", "check_tensor", "forward", "forward_packed", "forward_with_mask",
+__all__ = ["BIT_OPS", "LINEAR", "LRELU", "RELU", "backward", "bias_act", "bias_act_backward",
+           "bias_act_grad", "bias_act_packed", "bias_act_parts", "check_bias_act", "check_inplace",
+           "check_tensor", "forward", "forward_packed", "forward_with_mask", "leaky",
            "output_dtype"]
 
 _HALF = (torch.float16, torch.bfloat16)
@@ -85,54 +83,16 @@ def _result(x):
     return x.to(torch.get_default_dtype())
 
 
-def _times_slope(v, slope):
-    """``v * slope`` in the compute precision, rounded once to ``v``'s dtype."""
-    if v.dtype in _HALF:
-        return (v.to(torch.float32) * slope).to(v.dtype)
-    return v * slope
-
-
-def forward(x, slope):
-    x = _result(x)
-    return torch.where(x > 0, x, _times_slope(x, slope))
-
-
-def forward_with_mask(x, slope):
-    x = _result(x)
-    keep = x > 0
-    return torch.where(keep, x, _times_slope(x, slope)), keep
-
-
-def _astype(x, dtype):
-    return x.to(dtype)
-
-
-def _take(x, indices, axis):
-    return torch.index_select(x, axis, indices)
-
-
 #: The array-API calls :mod:`leaky._packing` needs, in aten ops: packing is
 #: shifts and ORs (pointwise, which inductor fuses and vectorizes; a sum
 #: over 8 would be a reduction, 1.5 times slower a training step), and
 #: unpacking a gather, so a compiled backward keeps the bits themselves.
 BIT_OPS = SimpleNamespace(
-    uint8=torch.uint8, astype=_astype, reshape=torch.reshape, concat=torch.cat,
-    zeros=torch.zeros, arange=torch.arange, take=_take, bitwise_or=torch.bitwise_or,
+    uint8=torch.uint8, astype=torch.Tensor.to, reshape=torch.reshape, concat=torch.cat,
+    zeros=torch.zeros, arange=torch.arange,
+    take=lambda x, indices, axis: torch.index_select(x, axis, indices), bitwise_or=torch.bitwise_or,
     bitwise_and=torch.bitwise_and, bitwise_left_shift=torch.bitwise_left_shift,
     bitwise_right_shift=torch.bitwise_right_shift)
-
-
-def forward_packed(x, slope):
-    y, keep = forward_with_mask(x, slope)
-    return y, _packing.pack(BIT_OPS, keep, keep.device)
-
-
-def backward(grad, mask, slope):
-    """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
-    grad = _result(grad)
-    if mask.dtype == torch.uint8:
-        mask = _packing.unpack(BIT_OPS, mask, grad.shape, mask.device)
-    return torch.where(mask, grad, _times_slope(grad, slope))
 
 
 # ---------------------------------------------------------------- bias_act --
@@ -140,7 +100,7 @@ def backward(grad, mask, slope):
 # step in the compute precision and rounded once at the end, as leaky's
 # kernels (src/leaky_bias_act.h) and StyleGAN's CUDA kernel compute it; the
 # act codes are the kernels' (leaky._bias_act.ACTIVATIONS).
-_LINEAR, _RELU, _LRELU = 0, 1, 2
+LINEAR, RELU, LRELU = 0, 1, 2
 
 
 def bias_act_parts(x, b, dim, act, alpha, gain, clamp):
@@ -150,10 +110,10 @@ def bias_act_parts(x, b, dim, act, alpha, gain, clamp):
     v = x.to(torch.float32) if x.dtype in _HALF else x
     if b is not None:
         v = v + b.to(v.dtype).reshape([-1 if k == dim else 1 for k in range(v.dim())])
-    if act == _LRELU:
+    if act == LRELU:
         pos = v > 0
         v = torch.where(pos, v, v * alpha)
-    elif act == _RELU:
+    elif act == RELU:
         v = torch.relu(v)
         pos = ~(v <= 0)  # what relu's backward reads
     else:
@@ -172,10 +132,12 @@ def bias_act(x, b, dim, act, alpha, gain, clamp):
 
 
 def bias_act_packed(x, b, dim, act, alpha, gain, clamp):
-    """The result and its bits, ``(planes, ceil(n / 8))`` uint8, C order."""
+    """The result and its bits: uint8, C order, the planes (the
+    activation's, then the clamp's) one after another."""
     y, pos, inside = bias_act_parts(x, b, dim, act, alpha, gain, clamp)
-    planes = [pos] if inside is None else [pos, inside]
-    return y, torch.stack([_packing.pack(BIT_OPS, p, p.device) for p in planes])
+    if inside is None:
+        return y, _packing.pack(BIT_OPS, pos, pos.device)
+    return y, torch.cat([_packing.pack(BIT_OPS, p, p.device) for p in (pos, inside)])
 
 
 def bias_act_grad(grad, pos, inside, act, alpha, gain):
@@ -188,12 +150,40 @@ def bias_act_grad(grad, pos, inside, act, alpha, gain):
         v = torch.where(inside, v, torch.zeros_like(v))
     if gain != 1:
         v = v * gain
-    v = torch.where(pos, v, v * alpha if act == _LRELU else torch.zeros_like(v))
+    v = torch.where(pos, v, v * alpha if act == LRELU else torch.zeros_like(v))
     return v.to(grad.dtype)
 
 
-def bias_act_backward(grad, bits, act, alpha, gain, clamp):
-    """:func:`bias_act_grad` on the forward's bits."""
+def bias_act_backward(grad, mask, act, alpha, gain, clamp):
+    """:func:`bias_act_grad` on the forward's bits, or on its bool mask
+    (``pos``, without a clamp)."""
+    if mask.dtype == torch.bool:
+        return bias_act_grad(grad, mask, None, act, alpha, gain)
     planes = [_packing.unpack(BIT_OPS, p, grad.shape, grad.device)
-              for p in bits.reshape(2 if clamp >= 0 else 1, -1)]
+              for p in mask.reshape(2 if clamp >= 0 else 1, -1)]
     return bias_act_grad(grad, planes[0], planes[1] if clamp >= 0 else None, act, alpha, gain)
+
+
+# -------------------------------------------------------------- leaky_relu --
+# bias_act's plain case: lrelu with the slope, no bias, gain 1, no clamp.
+
+def leaky(slope):
+    """bias_act's ``(act, alpha, gain, clamp)`` that leaky_relu is."""
+    return LRELU, slope, 1.0, -1.0
+
+
+def forward(x, slope):
+    return bias_act(x, None, 0, *leaky(slope))
+
+
+def forward_with_mask(x, slope):
+    return bias_act_parts(x, None, 0, *leaky(slope))[:2]
+
+
+def forward_packed(x, slope):
+    return bias_act_packed(x, None, 0, *leaky(slope))
+
+
+def backward(grad, mask, slope):
+    """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
+    return bias_act_backward(grad, mask, *leaky(slope))

@@ -49,16 +49,16 @@ def mode():
     return OPERATORS if _operators is not None else COMPILING
 
 
-def _operator(name, tensors, slope, names=("x",)):
-    """The operator ``name`` through the dispatcher: from the C++ module, or
-    from ``torch.ops`` where a tensor or a mode overrides
-    ``__torch_function__`` (``torch.ops`` hands it over, as torch's own
-    Python functions do).  Where no kernel serves a tensor (sparse, nested,
-    quantized), the contract names it."""
+def _operator(name, tensors, args, names=("x",)):
+    """The operator ``name`` on ``tensors`` and then ``args`` through the
+    dispatcher: from the C++ module, or from ``torch.ops`` where a tensor
+    or a mode overrides ``__torch_function__`` (``torch.ops`` hands it
+    over, as torch's own Python functions do).  Where no kernel serves a
+    tensor (sparse, nested, quantized), the contract names it."""
     try:
         if _has_torch_function(tensors):
-            return getattr(torch.ops.leaky, name).default(*tensors, slope)
-        return getattr(_operators, name)(*tensors, slope)
+            return getattr(torch.ops.leaky, name).default(*tensors, *args)
+        return getattr(_operators, name)(*tensors, *args)
     except (NotImplementedError, TypeError):
         for tensor, what in zip(tensors, names):
             _aten.check_tensor(tensor, what)
@@ -73,21 +73,26 @@ def _checked(x, slope, what="x"):
     return slope
 
 
+def _traced(x, b, dim, rule):
+    """bias_act's y (leaky_relu's with ``rule`` of :func:`._aten.leaky`)
+    where a graph is traced: the aten chain itself when exporting, else
+    :class:`._functions.BiasAct`, which saves the bits."""
+    if mode() is EXPORTING:
+        return _aten.bias_act(x, b, dim, *rule)
+    return _functions.BiasAct.apply(x, b, dim, *rule, True)[0]
+
+
 def forward(x, slope):
     """``x if x > 0 else slope * x``, under autograd as it records."""
-    how = mode()
-    if how is OPERATORS:
-        return _operator("leaky_relu", (x,), slope)
-    slope = _checked(x, slope)
-    if how is EXPORTING:
-        return _aten.forward(x, slope)
-    return _functions.LeakyReLU.apply(x, slope, True)[0]
+    if mode() is OPERATORS:
+        return _operator("leaky_relu", (x,), (slope,))
+    return _traced(x, None, 0, _aten.leaky(_checked(x, slope)))
 
 
 def forward_inplace(x, slope):
     """Leaky ReLU written into ``x``; returns ``x``."""
     if mode() is OPERATORS:
-        _operator("leaky_relu_", (x,), slope)
+        _operator("leaky_relu_", (x,), (slope,))
         return x
     slope = _checked(x, slope)
     _aten.check_inplace(x, slope)
@@ -97,41 +102,33 @@ def forward_inplace(x, slope):
 
 
 def forward_with_mask(x, slope, packed):
-    """``(y, x > 0)``, the mask packed to bits or bool."""
-    how = mode()
-    if how is OPERATORS:
-        return _operator("leaky_relu_packed" if packed else "leaky_relu_with_mask", (x,), slope)
+    """``(y, x > 0)``, the mask packed to bits (one plane: flat) or bool."""
+    if mode() is OPERATORS:
+        name = "leaky_relu_packed" if packed else "leaky_relu_with_mask"
+        return _operator(name, (x,), (slope,))
     slope = _checked(x, slope)
-    if how is EXPORTING:
+    if mode() is EXPORTING:
         return (_aten.forward_packed if packed else _aten.forward_with_mask)(x, slope)
-    return _functions.LeakyReLU.apply(x, slope, packed)
+    return _functions.BiasAct.apply(x, None, 0, *_aten.leaky(slope), packed)
 
 
 def backward(grad, mask, slope):
     """``grad if mask else grad * slope``; ``mask`` bool or packed bits."""
-    how = mode()
-    if how is OPERATORS:
-        return _operator("leaky_relu_backward", (grad, mask), slope, ("grad_output", "mask"))
+    if mode() is OPERATORS:
+        return _operator("leaky_relu_backward", (grad, mask), (slope,), ("grad_output", "mask"))
     _aten.check_tensor(mask, "mask")
-    slope = _checked(grad, slope, "grad_output")
-    if how is EXPORTING:
-        return _aten.backward(grad, mask, slope)
-    return _functions.LeakyReLUGrad.apply(grad, mask, slope)
+    rule = _aten.leaky(_checked(grad, slope, "grad_output"))
+    if mode() is EXPORTING:
+        return _aten.bias_act_backward(grad, mask, *rule)
+    return _functions.BiasActGrad.apply(grad, mask, *rule)
 
 
 def bias_act(x, b, dim, spec):
     """StyleGAN's fused bias + activation + gain + clamp (``spec``: a
     :class:`leaky._bias_act.Spec`), after the contract's checks of ``x``
-    and ``b``, in the modes of the table above: the operators, or the
-    reference chain in torch's own ops (:mod:`._aten`) inside
-    :class:`._functions.BiasAct` (which saves the bits) or as it is."""
+    and ``b``, in the modes of the table above."""
     dim = _aten.check_bias_act(x, b, dim, spec)
-    args = (dim, spec.code, spec.alpha, spec.gain, spec.clamp)
-    how = mode()
-    if how is EXPORTING:
-        return _aten.bias_act(x, b, *args)
-    if how is COMPILING:
-        return _functions.BiasAct.apply(x, b, *args)[0]
-    if _has_torch_function((x,) if b is None else (x, b)):
-        return torch.ops.leaky.bias_act.default(x, b, *args)
-    return _operators.bias_act(x, b, *args)
+    rule = (spec.code, spec.alpha, spec.gain, spec.clamp)
+    if mode() is OPERATORS:
+        return _operator("bias_act", (x, b), (dim, *rule))
+    return _traced(x, b, dim, rule)

@@ -18,19 +18,6 @@ from . import _modes
 __all__ = ["backward", "forward", "forward_packed", "forward_with_mask"]
 
 
-def _records_grad(*tensors):
-    return (torch.is_grad_enabled() and any(t.requires_grad for t in tensors)) \
-        or torch.autograd.forward_ad._current_level >= 0
-
-
-def _refuse_under_autograd(*tensors):
-    if _records_grad(*tensors):
-        raise RuntimeError(
-            "leaky_relu(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad (use the "
-            "returned tensor, or inplace=True / out=x)")
-
-
 def _is_view_of(a, b):
     """``a`` is ``b``, or the very same view of the same memory (asked of
     the storages, never of a data pointer: a FakeTensor has none)."""
@@ -39,15 +26,22 @@ def _is_view_of(a, b):
                       and a.stride() == b.stride() and a.dtype == b.dtype)
 
 
-def _checked_out(out, shape, dtype, name):
-    return _checks.check_out(out, shape, dtype, name, torch.Tensor)
-
-
-def _deliver(results, outs, inputs):
-    """Copy each result into its ``out`` (None: return the result itself)."""
-    given = [o for o in outs if o is not None]
-    if given:
-        _refuse_under_autograd(*inputs, *given)
+def _into(run, outs, expected, inputs):
+    """``run()``'s results, each copied into its ``out`` (None: returned
+    itself); every given ``out`` checked against its ``(shape, dtype,
+    name)`` in ``expected``, and refused while autograd records, before
+    anything runs."""
+    given = [out for out in outs if out is not None]
+    for out, (shape, dtype, name) in zip(outs, expected):
+        if out is not None:
+            _checks.check_out(out, shape, dtype, name, torch.Tensor)
+    if (torch.is_grad_enabled() and any(t.requires_grad for t in (*inputs, *given))) \
+            or torch.autograd.forward_ad._current_level >= 0:
+        raise RuntimeError(
+            "leaky_relu(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad (use the "
+            "returned tensor, or inplace=True / out=x)")
+    results = run()
     for out, result in zip(outs, results):
         if out is not None:
             out.copy_(result)
@@ -62,21 +56,17 @@ def forward(x, slope, out=None):
         return _modes.forward(x, slope)
     if _is_view_of(out, x):
         return _modes.forward_inplace(x, slope)
-    _checked_out(out, x.shape, _aten.output_dtype(x, slope), "out")
-    return _deliver((_modes.forward(x, slope),), (out,), (x,))[0]
+    expected = [(x.shape, _aten.output_dtype(x, slope), "out")]
+    return _into(lambda: (_modes.forward(x, slope),), (out,), expected, (x,))[0]
 
 
 def _forward_pair(x, slope, out, packed):
-    y_out, mask_out = _checks.split_out_pair(out)
-    if y_out is None and mask_out is None:
+    outs = _checks.split_out_pair(out)
+    if all(o is None for o in outs):
         return _modes.forward_with_mask(x, slope, packed)
-    if y_out is not None:
-        _checked_out(y_out, x.shape, _aten.output_dtype(x, slope), "out[0]")
-    if mask_out is not None:
-        shape = (_packing.packed_size(x.numel()),) if packed else x.shape
-        _checked_out(mask_out, shape, torch.uint8 if packed else torch.bool, "out[1]")
-    _refuse_under_autograd(x, *(o for o in (y_out, mask_out) if o is not None))
-    return _deliver(_modes.forward_with_mask(x, slope, packed), (y_out, mask_out), (x,))
+    mask = ((_packing.packed_size(x.numel()),), torch.uint8) if packed else (x.shape, torch.bool)
+    expected = [(x.shape, _aten.output_dtype(x, slope), "out[0]"), (*mask, "out[1]")]
+    return _into(lambda: _modes.forward_with_mask(x, slope, packed), outs, expected, (x,))
 
 
 def forward_with_mask(x, slope, out=None):
@@ -93,5 +83,5 @@ def backward(grad, mask, slope, out=None):
     out = _checks.split_single_out(out)
     if out is None:
         return _modes.backward(grad, mask, slope)
-    _checked_out(out, grad.shape, _aten.output_dtype(grad, slope, "grad_output"), "out")
-    return _deliver((_modes.backward(grad, mask, slope),), (out,), (grad,))[0]
+    expected = [(grad.shape, _aten.output_dtype(grad, slope, "grad_output"), "out")]
+    return _into(lambda: (_modes.backward(grad, mask, slope),), (out,), expected, (grad,))[0]

@@ -8,6 +8,8 @@ The C++ library names this module (``set_python_module``), so torch knows
 where the fake kernels of its operators come from.
 """
 
+import functools
+
 import torch
 from torch._decomp import register_decomposition
 
@@ -18,15 +20,9 @@ from . import _cuda
 
 __all__ = ["register"]
 
-_registered = False
-
-
+@functools.cache
 def register():
     """Register everything (once)."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
     for name, fake in _FAKES.items():
         torch.library.register_fake(f"leaky::{name}", fake)
     for name, rule in _VMAP_RULES.items():
@@ -39,23 +35,9 @@ def register():
 
 # ------------------------------------------------------------------ fakes --
 
-def _fake_forward(x, negative_slope):
-    return torch.empty_like(x, dtype=_aten.output_dtype(x, negative_slope))
-
-
-def _fake_forward_with_mask(x, negative_slope):
-    return _fake_forward(x, negative_slope), torch.empty_like(x, dtype=torch.bool)
-
-
-def _fake_forward_packed(x, negative_slope):
-    return (_fake_forward(x, negative_slope),
-            x.new_empty((_packing.packed_size(x.numel()),), dtype=torch.uint8))
-
-
 def _fake_backward(grad_output, mask, negative_slope):
     _checks.check_mask(mask, grad_output.shape)
-    dtype = _aten.output_dtype(grad_output, negative_slope, "grad_output")
-    return torch.empty_like(grad_output, dtype=dtype)
+    return _fake_bias_act_backward(grad_output, mask, *_aten.leaky(negative_slope))
 
 
 def _fake_inplace(x, negative_slope):
@@ -63,13 +45,13 @@ def _fake_inplace(x, negative_slope):
 
 
 def _fake_bias_act(x, b, dim, act, alpha, gain, clamp):
-    return _fake_forward(x, alpha)
+    return torch.empty_like(x, dtype=_aten.output_dtype(x, alpha))
 
 
 def _fake_bias_act_packed(x, b, dim, act, alpha, gain, clamp):
     planes = 2 if clamp >= 0 else 1
-    return (_fake_forward(x, alpha),
-            x.new_empty((planes, _packing.packed_size(x.numel())), dtype=torch.uint8))
+    return (_fake_bias_act(x, b, dim, act, alpha, gain, clamp),
+            x.new_empty((planes * _packing.packed_size(x.numel()),), dtype=torch.uint8))
 
 
 def _fake_bias_act_backward(grad_output, bits, act, alpha, gain, clamp):
@@ -77,10 +59,8 @@ def _fake_bias_act_backward(grad_output, bits, act, alpha, gain, clamp):
                                                                   "grad_output"))
 
 
-_FAKES = {"leaky_relu": _fake_forward, "leaky_relu_with_mask": _fake_forward_with_mask,
-          "leaky_relu_packed": _fake_forward_packed, "leaky_relu_backward": _fake_backward,
-          "leaky_relu_": _fake_inplace, "bias_act": _fake_bias_act,
-          "bias_act_packed": _fake_bias_act_packed,
+_FAKES = {"leaky_relu_backward": _fake_backward, "leaky_relu_": _fake_inplace,
+          "bias_act": _fake_bias_act, "bias_act_packed": _fake_bias_act_packed,
           "bias_act_backward": _fake_bias_act_backward}
 
 
@@ -91,37 +71,9 @@ def _batch_first(t, dim, size):
     return t.movedim(dim, 0) if dim is not None else t.expand(size, *t.shape)
 
 
-def _vmap_forward(info, in_dims, x, negative_slope):
-    return torch.ops.leaky.leaky_relu(x, negative_slope), in_dims[0]
-
-
-def _vmap_forward_with_mask(info, in_dims, x, negative_slope):
-    return torch.ops.leaky.leaky_relu_with_mask(x, negative_slope), (in_dims[0], in_dims[0])
-
-
-def _vmap_forward_packed(info, in_dims, x, negative_slope):
-    """Each sample packs its own bits: ``(batch, ceil(sample size / 8))``."""
-    x = x.movedim(in_dims[0], 0)
-    y, mask = torch.ops.leaky.leaky_relu_with_mask(x, negative_slope)
-    rows = mask.reshape(x.shape[0], -1)
-    return (y, _packing.pack_rows(_aten.BIT_OPS, rows, rows.device)), (0, 0)
-
-
 def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
-    """Packed bits are each sample's own (as :func:`_vmap_forward_packed`
-    makes them); unbatched bits or masks serve every sample."""
-    grad = _batch_first(grad_output, in_dims[0], info.batch_size)
-    sample = tuple(grad.shape[1:])
-    if mask.dtype is torch.uint8 and in_dims[1] is None:
-        mask = _packing.unpack(_aten.BIT_OPS, mask, sample, mask.device)
-        mask = mask.expand(info.batch_size, *sample)
-    elif mask.dtype is torch.uint8:
-        rows = mask.movedim(in_dims[1], 0).reshape(info.batch_size, -1)
-        mask = _packing.unpack_rows(_aten.BIT_OPS, rows, grad[0].numel(), rows.device)
-        mask = mask.reshape(grad.shape)
-    else:
-        mask = _batch_first(mask, in_dims[1], info.batch_size)
-    return torch.ops.leaky.leaky_relu_backward(grad, mask, negative_slope), 0
+    return _vmap_bias_act_backward(info, in_dims, grad_output, mask,
+                                   *_aten.leaky(negative_slope))
 
 
 def _vmap_inplace(info, in_dims, x, negative_slope):
@@ -150,22 +102,25 @@ def _vmap_bias_act(info, in_dims, x, b, dim, act, alpha, gain, clamp):
 
 
 def _vmap_bias_act_packed(info, in_dims, x, b, dim, act, alpha, gain, clamp):
-    """Each sample packs its own bits: ``(batch, planes, ceil(sample size / 8))``."""
+    """Each sample packs its own bits: ``(batch, planes * ceil(sample size / 8))``."""
     x, b, dtype = _batched_bias_act_input(info, in_dims, x, b, dim)
     y, pos, inside = _aten.bias_act_parts(x, b, dim + 1, act, alpha, gain, clamp)
     masks = torch.stack([pos] if inside is None else [pos, inside], 1)
     rows = masks.reshape(masks.shape[0] * masks.shape[1], -1)
     bits = _packing.pack_rows(_aten.BIT_OPS, rows, rows.device)
-    return (y if dtype is None else y.to(dtype), bits.reshape(*masks.shape[:2], -1)), (0, 0)
+    return (y if dtype is None else y.to(dtype), bits.reshape(masks.shape[0], -1)), (0, 0)
 
 
-def _vmap_bias_act_backward(info, in_dims, grad, bits, act, alpha, gain, clamp):
-    """Bits are each sample's own (as :func:`_vmap_bias_act_packed` makes
-    them); unbatched ones serve every sample."""
+def _vmap_bias_act_backward(info, in_dims, grad, mask, act, alpha, gain, clamp):
+    """Packed bits are each sample's own (as :func:`_vmap_bias_act_packed`
+    makes them); unbatched bits or bool masks serve every sample."""
     grad = _batch_first(grad, in_dims[0], info.batch_size)
+    if mask.dtype is torch.bool:
+        mask = _batch_first(mask, in_dims[1], info.batch_size)
+        return _aten.bias_act_grad(grad, mask, None, act, alpha, gain), 0
     planes = 2 if clamp >= 0 else 1
-    bits = (bits.reshape(1, planes, -1).expand(info.batch_size, planes, -1)
-            if in_dims[1] is None else bits.movedim(in_dims[1], 0))
+    bits = (mask.reshape(1, planes, -1).expand(info.batch_size, planes, -1)
+            if in_dims[1] is None else mask.movedim(in_dims[1], 0))
     masks = _packing.unpack_rows(_aten.BIT_OPS, bits.reshape(info.batch_size * planes, -1),
                                  grad[0].numel(), bits.device)
     masks = masks.reshape(info.batch_size, planes, *grad.shape[1:])
@@ -173,16 +128,13 @@ def _vmap_bias_act_backward(info, in_dims, grad, bits, act, alpha, gain, clamp):
     return _aten.bias_act_grad(grad, masks[:, 0], inside, act, alpha, gain), 0
 
 
-_VMAP_RULES = {"leaky_relu": _vmap_forward, "leaky_relu_with_mask": _vmap_forward_with_mask,
-               "leaky_relu_packed": _vmap_forward_packed, "leaky_relu_backward": _vmap_backward,
-               "leaky_relu_": _vmap_inplace, "bias_act": _vmap_bias_act,
-               "bias_act_packed": _vmap_bias_act_packed,
+_VMAP_RULES = {"leaky_relu_backward": _vmap_backward, "leaky_relu_": _vmap_inplace,
+               "bias_act": _vmap_bias_act, "bias_act_packed": _vmap_bias_act_packed,
                "bias_act_backward": _vmap_bias_act_backward}
 
 
 # --------------------------------------------------------- decompositions --
 
-_DECOMPOSITIONS = {"leaky_relu": _aten.forward, "leaky_relu_with_mask": _aten.forward_with_mask,
-                   "leaky_relu_packed": _aten.forward_packed, "leaky_relu_backward": _aten.backward,
+_DECOMPOSITIONS = {"leaky_relu_backward": _aten.backward,
                    "bias_act": _aten.bias_act, "bias_act_packed": _aten.bias_act_packed,
                    "bias_act_backward": _aten.bias_act_backward}

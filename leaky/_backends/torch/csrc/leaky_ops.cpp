@@ -1,29 +1,25 @@
-// leaky's torch operators, registered from C++ (TORCH_LIBRARY).
+// leaky's torch operators, registered from C++ (TORCH_LIBRARY, at the end:
+// leaky_relu and its mask, packed bits, backward and in-place forms, and
+// StyleGAN's bias_act, its packed form and backward).
 //
-//   leaky_relu(Tensor x, float negative_slope) -> Tensor
-//   leaky_relu_with_mask(Tensor x, float negative_slope) -> (Tensor, Tensor)
-//   leaky_relu_packed(Tensor x, float negative_slope) -> (Tensor, Tensor)
-//   leaky_relu_backward(Tensor grad_output, Tensor mask, float negative_slope) -> Tensor
-//   leaky_relu_(Tensor(a!) x, float negative_slope) -> ()
-//   bias_act(Tensor x, Tensor? b, int dim, int act, float alpha, float gain, float clamp) -> Tensor
-//   bias_act_packed(...the same...) -> (Tensor, Tensor)
-//   bias_act_backward(Tensor grad_output, Tensor bits, int act, float alpha, float gain,
-//                     float clamp) -> Tensor
-//
+// leaky_relu is bias_act's plain case (lrelu with the slope, no bias, gain
+// 1, no clamp), which the kernel table runs with leaky_relu's own kernels.
 // What is here, by dispatch key (the dispatcher picks; nothing here asks what
 // kind of tensor it was handed):
 //   CPU       the kernels of leaky's ufuncs, through the kernel table
 //             (src/leaky_kernel_table.h) of the active kernel variant.
-//   Autograd  one rule.  Given the mask m = x > 0, the derivative of every
-//             operator is the linear map B(v) = m ? v : slope * v, which is
-//             leaky_relu_backward(v, m, slope) itself; bias_act's is
-//             bias_act_backward on its bits (leaky_relu's with a gain and a
-//             clamp's bit plane), and its bias gets B(v) summed.  B is its own adjoint
-//             (the backward), its own forward tangent, and its own
-//             derivative (the double backward), so every Autograd kernel
-//             calls leaky_relu_backward through the dispatcher, with autograd,
-//             and higher derivatives compose.  The in-place operator rebases
-//             x's history on B with the bits taken before the overwrite.
+//   Autograd  one rule.  Every operator's derivative is the linear map B(v)
+//             = bias_act_backward(v, bits) on its bits (the activation's
+//             plane, and the clamp's): for leaky_relu m ? v : slope * v
+//             (leaky_relu_backward on a bool mask m = x > 0); a bias gets
+//             B(v) summed.  B is its own adjoint (the backward), its own
+//             forward tangent, and its own derivative (the double
+//             backward), so every Autograd kernel calls B through the
+//             dispatcher, with autograd, and higher derivatives compose.
+//             The in-place operator rebases x's history on B with the bits
+//             taken before the overwrite.
+//   CompositeImplicitAutograd  leaky_relu, its packed form (bias_act's
+//             plain case) and leaky_relu_with_mask (leaky_relu and x > 0).
 // Fake/meta kernels, vmap rules, CUDA kernels and decompositions are
 // registered from Python (_registrations.py).
 
@@ -157,57 +153,101 @@ Tensor laid_out_like(const Tensor& out, const Tensor& like) {
   return new_output(like).copy_(out);
 }
 
-Tensor forward_cpu(const Tensor& x_in, double slope) {
-  Tensor x = flat(values(x_in, "x", slope));
-  Tensor y = new_output(x);
-  run(LEAKY_OP_FORWARD, x.scalar_type(), {x.data_ptr(), y.data_ptr()}, x.numel(), slope);
-  return y;
+// The packed bits of n elements (`planes` planes of ceil(n / 8) bytes).
+void check_bits(const Tensor& bits, int64_t n, int64_t planes) {
+  TORCH_CHECK_TYPE(bits.scalar_type() == at::kByte, "packed bits must be uint8, got dtype ",
+                   bits.scalar_type());
+  TORCH_CHECK_VALUE(bits.numel() == planes * packed_size(n), "the mask holds packed bits for ",
+                    n, " elements, so it must have ", planes, " x ceil(", n, " / 8) = ",
+                    planes * packed_size(n), " bytes, got ", bits.numel(), " (shape ",
+                    bits.sizes(), ")");
 }
 
-Pair forward_with_mask_cpu(const Tensor& x_in, double slope) {
-  Tensor x = flat(values(x_in, "x", slope));
-  Tensor y = new_output(x);
-  Tensor mask = new_output(x, at::kBool);
-  run(LEAKY_OP_FORWARD_MASK, x.scalar_type(), {x.data_ptr(), y.data_ptr(), mask.data_ptr()},
-      x.numel(), slope);
-  return {y, mask};
+// bias_act (src/leaky_bias_act.h) of x (any layout; dim only matters with b)
+// into y laid out like x, with its bits (packed in x's C order) if asked.
+void check_bias_act(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim, int64_t act,
+                    double gain, double clamp) {
+  TORCH_CHECK_VALUE(act >= LEAKY_ACT_LINEAR && act <= LEAKY_ACT_LRELU, "bias_act's act code ",
+                    act, " is not 0 (linear), 1 (relu) or 2 (lrelu)");
+  TORCH_CHECK_VALUE(std::isfinite(gain) && std::isfinite(clamp),
+                    "bias_act's gain and clamp must be finite, got ", gain, " and ", clamp);
+  TORCH_CHECK_VALUE(x.scalar_type() == at::kDouble ||
+                        std::max(std::fabs(gain), std::fabs(clamp)) <= kernels->float32_slope_limit,
+                    "bias_act's gain and clamp must fit float32, the precision a ",
+                    x.scalar_type(), " input is computed in");
+  if (!b.has_value() || !b->defined()) return;
+  TORCH_CHECK_INDEX(dim >= 0 && dim < x.dim(), "bias_act's dim ", dim, " is out of range for ",
+                    x.dim(), " dimensions");
+  TORCH_CHECK_VALUE(b->dim() == 1 && b->size(0) == x.size(dim), "b must have shape (",
+                    x.size(dim), ",) (x's size along dim ", dim, "), got ", b->sizes());
+  TORCH_CHECK_TYPE(b->scalar_type() == x.scalar_type() && b->device() == x.device(),
+                   "b must have x's dtype and device (", x.scalar_type(), ", ", x.device(),
+                   "), got ", b->scalar_type(), ", ", b->device());
 }
 
-// The bits are in C order whatever x's layout; y is laid out like x.
-Pair forward_packed_cpu(const Tensor& x_in, double slope) {
-  Tensor v = values(x_in, "x", slope);
-  Tensor x = v.contiguous();
-  Tensor bits = at::empty({packed_size(x.numel())}, x.options().dtype(at::kByte));
+Pair run_bias_act(const Tensor& x_in, const c10::optional<Tensor>& b, int64_t dim, int64_t act,
+                  double alpha, double gain, double clamp, bool with_bits) {
+  Tensor bias = b.has_value() && b->defined() ? b->contiguous() : Tensor();
+  bool c_order = with_bits || bias.defined();  // else any dense layout, as it lies
+  Tensor x = c_order ? values(x_in, "x", alpha).contiguous() : flat(values(x_in, "x", alpha));
+  check_bias_act(x, b, dim, act, gain, clamp);
+  int64_t inner = 1;
+  for (int64_t k = dim + 1; bias.defined() && k < x.dim(); k++) inner *= x.size(k);
+  leaky_bias_act params{static_cast<int>(act), alpha, gain, clamp,
+                        bias.defined() ? bias.data_ptr() : nullptr,
+                        bias.defined() ? bias.numel() : 0, inner};
+  Tensor bits = with_bits ? at::empty({(clamp >= 0 ? 2 : 1) * packed_size(x.numel())},
+                                      x.options().dtype(at::kByte))
+                          : Tensor();
   Tensor y = new_output(x);
-  run(LEAKY_OP_FORWARD_BITS, x.scalar_type(), {x.data_ptr(), y.data_ptr(), bits.data_ptr()},
-      x.numel(), slope);
-  return {laid_out_like(y, v), bits};
+  run_kernel(x.numel(), [&] {
+    kernels->bias_act(kind_of(x.scalar_type()), 1, x.data_ptr(), y.data_ptr(),
+                      with_bits ? bits.data_ptr<uint8_t>() : nullptr, x.numel(), &params);
+  });
+  return {c_order ? laid_out_like(y, x_in) : y, bits};
+}
+
+Tensor bias_act_cpu(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim, int64_t act,
+                    double alpha, double gain, double clamp) {
+  return std::get<0>(run_bias_act(x, b, dim, act, alpha, gain, clamp, false));
+}
+
+// The bits are in C order whatever x's layout (the autograd kernel hands
+// in x in its memory order, so they are x's memory order there).
+Pair bias_act_packed_cpu(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim,
+                         int64_t act, double alpha, double gain, double clamp) {
+  return run_bias_act(x, b, dim, act, alpha, gain, clamp, true);
+}
+
+Tensor bias_act_backward_cpu(const Tensor& grad_in, const Tensor& bits, int64_t act,
+                             double alpha, double gain, double clamp) {
+  Tensor g = values(grad_in, "grad_output", alpha);
+  Tensor gc = g.contiguous(), packed = bits.contiguous();
+  check_bits(packed, gc.numel(), clamp >= 0 ? 2 : 1);
+  leaky_bias_act params{static_cast<int>(act), alpha, gain, clamp, nullptr, 0, 1};
+  Tensor out = new_output(gc);
+  run_kernel(gc.numel(), [&] {
+    kernels->bias_act(kind_of(gc.scalar_type()), 0, gc.data_ptr(), out.data_ptr(),
+                      packed.data_ptr<uint8_t>(), gc.numel(), &params);
+  });
+  return laid_out_like(out, g);
 }
 
 Tensor backward_cpu(const Tensor& grad_in, const Tensor& mask, double slope) {
-  Tensor g = values(grad_in, "grad_output", slope);
-  int64_t n = g.numel();
-  if (mask.scalar_type() == at::kByte) {
-    TORCH_CHECK_VALUE(mask.numel() == packed_size(n), "mask holds packed bits for ", n,
-                      " elements, so it must have ceil(", n, " / 8) = ", packed_size(n),
-                      " bytes, got ", mask.numel(), " (shape ", mask.sizes(), ")");
-    Tensor gc = g.contiguous(), bits = mask.contiguous();
-    Tensor out = new_output(gc);
-    run(LEAKY_OP_BACKWARD_BITS, gc.scalar_type(),
-        {gc.data_ptr(), bits.data_ptr(), out.data_ptr()}, n, slope);
-    return laid_out_like(out, g);
-  }
+  if (mask.scalar_type() == at::kByte)
+    return bias_act_backward_cpu(grad_in, mask, LEAKY_ACT_LRELU, slope, 1, -1);
   TORCH_CHECK_TYPE(mask.scalar_type() == at::kBool,
                    "mask must be a bool tensor (x > 0, as leaky_relu_with_mask returns it) "
                    "or uint8 packed bits (packed=True), got dtype ", mask.scalar_type());
+  Tensor g = flat(values(grad_in, "grad_output", slope));
   TORCH_CHECK_VALUE(mask.sizes() == g.sizes(), "grad_output and mask must have the same "
                     "shape, got ", g.sizes(), " and ", mask.sizes());
-  g = flat(g);
   Tensor m = mask;
   if (m.strides() != g.strides() || !m.is_non_overlapping_and_dense())
     m = new_output(g, at::kBool).copy_(mask);
   Tensor out = new_output(g);
-  run(LEAKY_OP_BACKWARD, g.scalar_type(), {g.data_ptr(), m.data_ptr(), out.data_ptr()}, n, slope);
+  run(LEAKY_OP_BACKWARD, g.scalar_type(), {g.data_ptr(), m.data_ptr(), out.data_ptr()},
+      g.numel(), slope);
   return out;
 }
 
@@ -219,87 +259,8 @@ void inplace_cpu(const Tensor& x, double slope) {
     void* data = x.mutable_data_ptr();
     run(LEAKY_OP_FORWARD, dtype, {data, data}, x.numel(), slope);
   } else {
-    x.copy_(forward_cpu(x, slope));
+    x.copy_(bias_act_cpu(x, c10::nullopt, 0, LEAKY_ACT_LRELU, slope, 1, -1));
   }
-}
-
-// bias_act (src/leaky_bias_act.h): x (any layout) into y laid out like it,
-// with the bits, packed in x's C order, unless bits is null.
-void check_bias_act(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim, int64_t act,
-                    double gain, double clamp) {
-  TORCH_CHECK_VALUE(act >= LEAKY_ACT_LINEAR && act <= LEAKY_ACT_LRELU, "bias_act's act code ",
-                    act, " is not 0 (linear), 1 (relu) or 2 (lrelu)");
-  TORCH_CHECK_VALUE(std::isfinite(gain) && !std::isnan(clamp) && std::isfinite(clamp),
-                    "bias_act's gain and clamp must be finite, got ", gain, " and ", clamp);
-  TORCH_CHECK_INDEX(dim >= 0 && dim < x.dim(), "bias_act's dim ", dim, " is out of range for ",
-                    x.dim(), " dimensions");
-  if (!b.has_value() || !b->defined()) return;
-  TORCH_CHECK_VALUE(b->dim() == 1 && b->size(0) == x.size(dim), "b must have shape (",
-                    x.size(dim), ",) (x's size along dim ", dim, "), got ", b->sizes());
-  TORCH_CHECK_TYPE(b->scalar_type() == x.scalar_type() && b->device() == x.device(),
-                   "b must have x's dtype and device (", x.scalar_type(), ", ", x.device(),
-                   "), got ", b->scalar_type(), ", ", b->device());
-}
-
-Tensor run_bias_act(const Tensor& x_in, const c10::optional<Tensor>& b, int64_t dim,
-                    int64_t act, double alpha, double gain, double clamp, uint8_t* bits,
-                    Tensor* bits_holder) {
-  Tensor x = values(x_in, "x", alpha).contiguous();
-  check_bias_act(x, b, dim, act, gain, clamp);
-  TORCH_CHECK_VALUE(x.scalar_type() == at::kDouble ||
-                        std::max(std::fabs(gain), std::fabs(clamp)) <= kernels->float32_slope_limit,
-                    "bias_act's gain and clamp must fit float32, the precision a ",
-                    x.scalar_type(), " input is computed in");
-  Tensor bias = b.has_value() && b->defined() ? b->contiguous() : Tensor();
-  int64_t inner = 1;
-  for (int64_t k = dim + 1; k < x.dim(); k++) inner *= x.size(k);
-  leaky_bias_act params{static_cast<int>(act), alpha, gain, clamp,
-                        bias.defined() ? bias.data_ptr() : nullptr,
-                        bias.defined() ? bias.numel() : 0, inner};
-  if (bits_holder != nullptr) {
-    *bits_holder = at::empty({clamp >= 0 ? 2 : 1, packed_size(x.numel())},
-                             x.options().dtype(at::kByte));
-    bits = bits_holder->data_ptr<uint8_t>();
-  }
-  Tensor y = new_output(x);
-  run_kernel(x.numel(), [&] {
-    kernels->bias_act(kind_of(x.scalar_type()), 1, x.data_ptr(), y.data_ptr(), bits, x.numel(),
-                      &params);
-  });
-  return y;
-}
-
-Tensor bias_act_cpu(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim, int64_t act,
-                    double alpha, double gain, double clamp) {
-  return laid_out_like(run_bias_act(x, b, dim, act, alpha, gain, clamp, nullptr, nullptr), x);
-}
-
-// The bits are in C order whatever x's layout (the autograd kernel hands
-// in x in its memory order, so they are x's memory order there).
-Pair bias_act_packed_cpu(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim,
-                         int64_t act, double alpha, double gain, double clamp) {
-  Tensor bits;
-  Tensor y = run_bias_act(x, b, dim, act, alpha, gain, clamp, nullptr, &bits);
-  return {laid_out_like(y, x), bits};
-}
-
-Tensor bias_act_backward_cpu(const Tensor& grad_in, const Tensor& bits, int64_t act,
-                             double alpha, double gain, double clamp) {
-  Tensor g = values(grad_in, "grad_output", alpha);
-  Tensor gc = g.contiguous(), packed = bits.contiguous();
-  int64_t n = gc.numel(), planes = clamp >= 0 ? 2 : 1;
-  TORCH_CHECK_TYPE(packed.scalar_type() == at::kByte, "bias_act's bits must be uint8, got ",
-                   packed.scalar_type());
-  TORCH_CHECK_VALUE(packed.numel() == planes * packed_size(n), "bias_act's bits for ", n,
-                    " elements must have ", planes, " x ceil(", n, " / 8) bytes, got ",
-                    packed.numel());
-  leaky_bias_act params{static_cast<int>(act), alpha, gain, clamp, nullptr, 0, 1};
-  Tensor out = new_output(gc);
-  run_kernel(n, [&] {
-    kernels->bias_act(kind_of(gc.scalar_type()), 0, gc.data_ptr(), out.data_ptr(),
-                      packed.data_ptr<uint8_t>(), n, &params);
-  });
-  return laid_out_like(out, g);
 }
 
 // ------------------------------------------------------ saved bits' order --
@@ -339,21 +300,15 @@ c10::TypedOperatorHandle<Signature> op(const char* name) {
 }
 
 struct Ops {  // typed handles, looked up once
-  c10::TypedOperatorHandle<Tensor(const Tensor&, double)> forward =
-      op<Tensor(const Tensor&, double)>("leaky::leaky_relu");
-  c10::TypedOperatorHandle<Pair(const Tensor&, double)> packed =
-      op<Pair(const Tensor&, double)>("leaky::leaky_relu_packed");
-  c10::TypedOperatorHandle<Pair(const Tensor&, double)> with_mask =
-      op<Pair(const Tensor&, double)>("leaky::leaky_relu_with_mask");
-  c10::TypedOperatorHandle<Tensor(const Tensor&, const Tensor&, double)> backward =
-      op<Tensor(const Tensor&, const Tensor&, double)>("leaky::leaky_relu_backward");
-  c10::TypedOperatorHandle<void(const Tensor&, double)> inplace =
-      op<void(const Tensor&, double)>("leaky::leaky_relu_");
   using BiasAct = Tensor(const Tensor&, const c10::optional<Tensor>&, int64_t, int64_t, double,
                          double, double);
   using BiasActPacked = Pair(const Tensor&, const c10::optional<Tensor>&, int64_t, int64_t,
                              double, double, double);
   using BiasActBackward = Tensor(const Tensor&, const Tensor&, int64_t, double, double, double);
+  c10::TypedOperatorHandle<Tensor(const Tensor&, const Tensor&, double)> backward =
+      op<Tensor(const Tensor&, const Tensor&, double)>("leaky::leaky_relu_backward");
+  c10::TypedOperatorHandle<void(const Tensor&, double)> inplace =
+      op<void(const Tensor&, double)>("leaky::leaky_relu_");
   c10::TypedOperatorHandle<BiasAct> bias_act = op<BiasAct>("leaky::bias_act");
   c10::TypedOperatorHandle<BiasActPacked> bias_act_packed =
       op<BiasActPacked>("leaky::bias_act_packed");
@@ -366,16 +321,16 @@ const Ops& ops() {
   return handles;
 }
 
-// B itself: leaky_relu_backward(v, mask, slope), or, for bias_act (act >= 0),
-// bias_act_backward(v, bits, act, alpha = slope, gain, clamp).
+// B itself: bias_act_backward on the bits; on a bool mask (leaky_relu's,
+// the plain rule: lrelu, gain 1, no clamp), leaky_relu_backward.
 struct Rule {
-  double slope = 0;
-  int64_t act = -1;
-  double gain = 1, clamp = -1;
+  int64_t act = LEAKY_ACT_LRELU;
+  double alpha = 0, gain = 1, clamp = -1;
 
+  bool plain() const { return act == LEAKY_ACT_LRELU && gain == 1 && clamp < 0; }
   Tensor operator()(const Tensor& v, const Tensor& mask) const {
-    if (act < 0) return ops().backward.call(v, mask, slope);
-    return ops().bias_act_backward.call(v, mask, act, slope, gain, clamp);
+    if (mask.scalar_type() == at::kBool) return ops().backward.call(v, mask, alpha);
+    return ops().bias_act_backward.call(v, mask, act, alpha, gain, clamp);
   }
 };
 
@@ -412,7 +367,7 @@ struct LinearNode : Node {
     return out;
   }
   std::string name() const override {
-    return rule_.act < 0 ? "LeakyReluBackward" : "BiasActBackward";
+    return rule_.plain() ? "LeakyReluBackward" : "BiasActBackward";
   }
   void release_variables() override { mask_.reset_data(); }
 };
@@ -450,54 +405,87 @@ Tensor linear(const Tensor& v, const Tensor& mask, const Rule& rule, const Edge&
 }
 
 Tensor backward_autograd(const Tensor& grad, const Tensor& mask, double slope) {
-  return linear(grad, mask, Rule{slope}, Edge());
+  return linear(grad, mask, Rule{LEAKY_ACT_LRELU, slope}, Edge());
 }
 
 Tensor bias_act_backward_autograd(const Tensor& grad, const Tensor& bits, int64_t act,
                                   double alpha, double gain, double clamp) {
-  return linear(grad, bits, Rule{alpha, act, gain, clamp}, Edge());
+  return linear(grad, bits, Rule{act, alpha, gain, clamp}, Edge());
 }
 
-// y and mask from `compute`, run below autograd on x seen in `order`; y's
-// derivative is B on that mask.
-template <typename Compute>
-Pair recorded(const Tensor& x, double slope, const Order& order, Compute compute) {
-  const Rule rule{slope};
-  Tensor y, mask;
+// bias_act's y and bits, run below autograd on x seen in `order` (dim where
+// it lies there; x's memory order for bits that stay inside the node); y's
+// derivative is the rule's B on the bits, and, given a bias b (along dim),
+// b's gradient B's output summed.  Forward mode: B(x' + b').
+int64_t position_in(const Order& order, int64_t dim) {
+  for (size_t k = 0; k < order.size(); k++)
+    if (order[k] == dim) return static_cast<int64_t>(k);
+  return dim;
+}
+
+bool records(const Tensor& x, const Tensor& b) {
+  return torch::autograd::compute_requires_grad(x, b) || torch::autograd::isFwGradDefined(x) ||
+         (b.defined() && torch::autograd::isFwGradDefined(b));
+}
+
+Pair recorded(const Tensor& x, const c10::optional<Tensor>& b_or_none, int64_t dim,
+              const Rule& rule, const Order& order) {
+  const Tensor b = b_or_none.value_or(Tensor());
+  Tensor y, bits;
   {
     at::AutoDispatchBelowADInplaceOrView below;
-    std::tie(y, mask) = compute(in_order(x, order));
+    std::tie(y, bits) = ops().bias_act_packed.call(in_order(x, order), b_or_none,
+                                                   position_in(order, dim), rule.act,
+                                                   rule.alpha, rule.gain, rule.clamp);
     y = from_order(y, order);
   }
-  if (torch::autograd::compute_requires_grad(x)) {
-    auto edges = torch::autograd::collect_next_edges(x);
+  if (torch::autograd::compute_requires_grad(x, b)) {
+    auto edges = b.defined() ? torch::autograd::collect_next_edges(x, b)
+                             : torch::autograd::collect_next_edges(x);
     Edge x_edge = edges[0];
-    torch::autograd::set_history(y, new_node(mask, rule, order, x_edge, std::move(edges)));
+    auto node = new_node(bits, rule, order, x_edge, std::move(edges));
+    node->bias_dim_ = b.defined() ? dim : -1;
+    torch::autograd::set_history(y, node);
   }
-  if (torch::autograd::isFwGradDefined(x)) {
-    Tensor tangent = rule(in_order(x._fw_grad(/*level=*/0), order), mask);
-    y._set_fw_grad(from_order(tangent, order), 0, false);
+  bool b_tangent = b.defined() && torch::autograd::isFwGradDefined(b);
+  if (torch::autograd::isFwGradDefined(x) || b_tangent) {
+    Tensor tangent = torch::autograd::isFwGradDefined(x) ? x._fw_grad(0) : at::zeros_like(x);
+    if (b_tangent) {
+      std::vector<int64_t> shape(x.dim(), 1);
+      shape[dim] = -1;
+      tangent = tangent + b._fw_grad(0).reshape(shape);
+    }
+    y._set_fw_grad(from_order(rule(in_order(tangent, order), bits), order), 0, false);
   }
-  return {y, mask};
+  return {y, bits};
 }
 
-// The bits stay inside the node, so they are packed in x's memory order;
-// with no derivative to record there are none.
-Tensor forward_autograd(const Tensor& x, double slope) {
-  if (!torch::autograd::compute_requires_grad(x) && !torch::autograd::isFwGradDefined(x)) {
+Tensor bias_act_autograd(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim,
+                         int64_t act, double alpha, double gain, double clamp) {
+  if (!records(x, b.value_or(Tensor()))) {
     at::AutoDispatchBelowADInplaceOrView below;
-    return ops().forward.call(x, slope);
+    return ops().bias_act.call(x, b, dim, act, alpha, gain, clamp);
   }
-  return std::get<0>(recorded(x, slope, memory_order(x),
-                              [&](const Tensor& v) { return ops().packed.call(v, slope); }));
+  return std::get<0>(recorded(x, b, dim, Rule{act, alpha, gain, clamp}, memory_order(x)));
 }
 
-Pair packed_autograd(const Tensor& x, double slope) {
-  return recorded(x, slope, {}, [&](const Tensor& v) { return ops().packed.call(v, slope); });
+Pair bias_act_packed_autograd(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim,
+                              int64_t act, double alpha, double gain, double clamp) {
+  return recorded(x, b, dim, Rule{act, alpha, gain, clamp}, {});
 }
 
-Pair with_mask_autograd(const Tensor& x, double slope) {
-  return recorded(x, slope, {}, [&](const Tensor& v) { return ops().with_mask.call(v, slope); });
+// leaky_relu is bias_act's plain case, for every dispatch key
+// (CompositeImplicitAutograd); so are its mask (with x > 0) and packed forms.
+Tensor forward_composite(const Tensor& x, double slope) {
+  return ops().bias_act.call(x, c10::nullopt, 0, LEAKY_ACT_LRELU, slope, 1, -1);
+}
+
+Pair with_mask_composite(const Tensor& x, double slope) {
+  return {forward_composite(x, slope), at::gt(x, 0)};
+}
+
+Pair packed_composite(const Tensor& x, double slope) {
+  return ops().bias_act_packed.call(x, c10::nullopt, 0, LEAKY_ACT_LRELU, slope, 1, -1);
 }
 
 // In place.  With a derivative to record, the bits of x > 0 are taken as x
@@ -507,7 +495,7 @@ Pair with_mask_autograd(const Tensor& x, double slope) {
 // slope works (torch's leaky_relu_ refuses a negative one).
 void inplace_autograd(const Tensor& x, double slope) {
   bool needs_grad = torch::autograd::compute_requires_grad(x);
-  if (!needs_grad && !torch::autograd::isFwGradDefined(x)) {
+  if (!records(x, Tensor())) {
     {
       at::AutoDispatchBelowADInplaceOrView below;
       ops().inplace.call(x, slope);
@@ -516,76 +504,26 @@ void inplace_autograd(const Tensor& x, double slope) {
     return;
   }
   torch::autograd::check_inplace(x, needs_grad);  // torch's error for a leaf
+  const Rule rule{LEAKY_ACT_LRELU, slope};
   Order order = memory_order(x);
   Tensor bits;
   {
     at::AutoDispatchBelowADInplaceOrView below;
     Tensor y;
-    std::tie(y, bits) = ops().packed.call(in_order(x, order), slope);
+    std::tie(y, bits) = packed_composite(in_order(x, order), slope);
     in_order(x, order).copy_(y);
   }
   torch::autograd::increment_version(x);
   if (needs_grad) {
     auto edges = torch::autograd::collect_next_edges(x);
     Edge x_edge = edges[0];
-    torch::autograd::rebase_history(x, new_node(bits, Rule{slope}, order, x_edge,
-                                                std::move(edges)));
+    torch::autograd::rebase_history(x, new_node(bits, rule, order, x_edge, std::move(edges)));
   }
   if (torch::autograd::isFwGradDefined(x)) {  // x's tangent is updated in place too
     Tensor tangent = x._fw_grad(/*level=*/0);
-    tangent.copy_(from_order(Rule{slope}(in_order(tangent, order), bits), order));
+    tangent.copy_(from_order(rule(in_order(tangent, order), bits), order));
     x._set_fw_grad(tangent, /*level=*/0, /*is_inplace_op=*/true);
   }
-}
-
-// bias_act: y and its bits from bias_act_packed on x in its memory order
-// (dim where it lies there); the node's B is bias_act_backward on them, and
-// the bias's gradient B's output summed.  Forward mode: B(x' + b').
-int64_t position_in(const Order& order, int64_t dim) {
-  for (size_t k = 0; k < order.size(); k++)
-    if (order[k] == dim) return static_cast<int64_t>(k);
-  return dim;
-}
-
-Tensor bias_act_autograd(const Tensor& x, const c10::optional<Tensor>& b, int64_t dim,
-                         int64_t act, double alpha, double gain, double clamp) {
-  bool has_b = b.has_value() && b->defined();
-  bool needs_grad = has_b ? torch::autograd::compute_requires_grad(x, *b)
-                          : torch::autograd::compute_requires_grad(x);
-  bool has_tangent = torch::autograd::isFwGradDefined(x) ||
-                     (has_b && torch::autograd::isFwGradDefined(*b));
-  if (!needs_grad && !has_tangent) {
-    at::AutoDispatchBelowADInplaceOrView below;
-    return ops().bias_act.call(x, b, dim, act, alpha, gain, clamp);
-  }
-  const Rule rule{alpha, act, gain, clamp};
-  Order order = memory_order(x);
-  Tensor y, bits;
-  {
-    at::AutoDispatchBelowADInplaceOrView below;
-    std::tie(y, bits) = ops().bias_act_packed.call(in_order(x, order), b,
-                                                   position_in(order, dim), act, alpha, gain,
-                                                   clamp);
-    y = from_order(y, order);
-  }
-  if (needs_grad) {
-    auto edges = has_b ? torch::autograd::collect_next_edges(x, *b)
-                       : torch::autograd::collect_next_edges(x);
-    Edge x_edge = edges[0];
-    auto node = new_node(bits, rule, order, x_edge, std::move(edges));
-    node->bias_dim_ = has_b ? dim : -1;
-    torch::autograd::set_history(y, node);
-  }
-  if (has_tangent) {
-    Tensor tangent = torch::autograd::isFwGradDefined(x) ? x._fw_grad(0) : at::zeros_like(x);
-    if (has_b && torch::autograd::isFwGradDefined(*b)) {
-      std::vector<int64_t> shape(x.dim(), 1);
-      shape[dim] = -1;
-      tangent = tangent + b->_fw_grad(0).reshape(shape);
-    }
-    y._set_fw_grad(from_order(rule(in_order(tangent, order), bits), order), 0, false);
-  }
-  return y;
 }
 
 }  // namespace
@@ -606,9 +544,6 @@ TORCH_LIBRARY(leaky, m) {
 }
 
 TORCH_LIBRARY_IMPL(leaky, CPU, m) {
-  m.impl("leaky_relu", &forward_cpu);
-  m.impl("leaky_relu_with_mask", &forward_with_mask_cpu);
-  m.impl("leaky_relu_packed", &forward_packed_cpu);
   m.impl("leaky_relu_backward", &backward_cpu);
   m.impl("leaky_relu_", &inplace_cpu);
   m.impl("bias_act", &bias_act_cpu);
@@ -616,13 +551,17 @@ TORCH_LIBRARY_IMPL(leaky, CPU, m) {
   m.impl("bias_act_backward", &bias_act_backward_cpu);
 }
 
+TORCH_LIBRARY_IMPL(leaky, CompositeImplicitAutograd, m) {
+  m.impl("leaky_relu", &forward_composite);
+  m.impl("leaky_relu_with_mask", &with_mask_composite);
+  m.impl("leaky_relu_packed", &packed_composite);
+}
+
 TORCH_LIBRARY_IMPL(leaky, Autograd, m) {
-  m.impl("leaky_relu", &forward_autograd);
-  m.impl("leaky_relu_with_mask", &with_mask_autograd);
-  m.impl("leaky_relu_packed", &packed_autograd);
   m.impl("leaky_relu_backward", &backward_autograd);
   m.impl("leaky_relu_", &inplace_autograd);
   m.impl("bias_act", &bias_act_autograd);
+  m.impl("bias_act_packed", &bias_act_packed_autograd);
   m.impl("bias_act_backward", &bias_act_backward_autograd);
 }
 
@@ -633,10 +572,9 @@ TORCH_LIBRARY_IMPL(leaky, Autograd, m) {
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
   module.doc() = "leaky's torch operators (C++): see leaky/_backends/torch/__init__.py";
   module.def("set_kernel_table", &set_kernel_table);
-  module.def("leaky_relu", [](const Tensor& x, double s) { return ops().forward.call(x, s); });
-  module.def("leaky_relu_with_mask",
-             [](const Tensor& x, double s) { return ops().with_mask.call(x, s); });
-  module.def("leaky_relu_packed", [](const Tensor& x, double s) { return ops().packed.call(x, s); });
+  module.def("leaky_relu", &forward_composite);
+  module.def("leaky_relu_with_mask", &with_mask_composite);
+  module.def("leaky_relu_packed", &packed_composite);
   module.def("leaky_relu_backward", [](const Tensor& g, const Tensor& m, double s) {
     return ops().backward.call(g, m, s);
   });
