@@ -27,8 +27,9 @@ import math
 
 from . import _contract
 
-__all__ = ["PACKED_NAME", "check_bits", "is_packed", "pack", "pack_rows", "packed_size",
-           "refuse_packed", "unpack", "unpack_broadcast", "unpack_rows"]
+__all__ = ["PACKED_NAME", "check_bits", "is_packed", "pack", "pack_internal", "pack_rows",
+           "packed_size", "refuse_packed", "unpack", "unpack_broadcast", "unpack_internal",
+           "unpack_rows"]
 
 #: The dtype of packed masks.
 PACKED_NAME = "uint8"
@@ -139,3 +140,48 @@ def unpack_broadcast(xp, bits, shape):
 def unpack_rows(xp, bits, size, device=None):
     """The inverse of :func:`pack_rows`: ``(rows, size)`` bool."""
     return _unpack_last_axis(xp, bits, size, device)
+
+
+# Bits that never leave one compiled graph (a Function's saved mask) may use
+# a layout of their own, which no caller sees: channels (axis 1) last, the
+# order a compiler lays convolution activations out in, and, where the size
+# is a multiple of 128, the blocked layout below.  Inductor vectorizes both
+# directions of it over 16 lanes; the layout above (bit k of byte j is
+# element 8 j + k) becomes scalar code there.  The namespace also needs
+# ``moveaxis``.
+
+def _channels_last(xp, array):
+    return xp.moveaxis(array, 1, -1) if len(array.shape) > 2 else array
+
+
+def _blocked(size):
+    """Whether a size takes the blocked layout (a symbolic one does not)."""
+    return isinstance(size, int) and size % 128 == 0
+
+
+def pack_internal(xp, keep, device=None):
+    """Bits of ``keep`` for one compiled graph's own use: channels last,
+    then in each block of 128 elements, byte ``j`` of its 16 holds elements
+    ``j, 16 + j, ..., 112 + j`` in bits 0 to 7 (or :func:`pack`'s layout
+    for other sizes); ``ceil(keep.size / 8)`` uint8 either way."""
+    keep = _channels_last(xp, keep)
+    if not _blocked(math.prod(keep.shape)):
+        return pack(xp, keep, device)
+    rows = xp.reshape(xp.astype(keep, xp.uint8), (-1, 8, 16))
+    byte = rows[:, 0]
+    for k in range(1, 8):
+        byte = xp.bitwise_or(byte, xp.bitwise_left_shift(rows[:, k], k))
+    return xp.reshape(byte, (-1,))
+
+
+def unpack_internal(xp, bits, shape, device=None):
+    """The inverse of :func:`pack_internal`: a bool array of ``shape``."""
+    inner = tuple(shape) if len(shape) <= 2 else (shape[0], *shape[2:], shape[1])
+    if _blocked(math.prod(shape)):
+        shifts = xp.reshape(xp.astype(xp.arange(8, device=device), xp.uint8), (1, 8, 1))
+        rows = xp.bitwise_right_shift(xp.reshape(bits, (-1, 1, 16)), shifts)
+        flat = xp.reshape(xp.bitwise_and(rows, 1) != 0, inner)
+    else:
+        flat = unpack(xp, bits, inner, device)
+    return flat if len(shape) <= 2 else xp.moveaxis(flat, -1, 1)
+

@@ -445,3 +445,25 @@ def test_mlp_training_step_keeps_about_half_of_torchs_activation_memory():
     assert saved["torch"] == 4 * 2 * activation
     assert saved["leaky"] == 4 * activation + 4 * activation // 32
     assert saved["leaky"] / saved["torch"] <= 0.55
+
+
+@pytest.mark.parametrize("shape", [(4, 8, 4, 4), (3, 5, 7), (2, 16, 4, 4, 2), (7,), (256, 3),
+                                   (3, 128), (1, 128, 1)])
+def test_the_internal_layout_of_compiled_bits_unpacks_to_the_mask(shape):
+    """leaky._packing.pack_internal: channels last, blocks of 8 x 16 where
+    the size allows; ceil(n / 8) bytes; the inverse gives the mask back."""
+    torch = pytest.importorskip("torch")
+    from leaky import _packing
+    from leaky._backends.torch import _aten
+    mask = torch.rand(shape, generator=torch.Generator().manual_seed(1)) > 0.5
+    bits = _packing.pack_internal(_aten.BIT_OPS, mask)
+    assert bits.dtype == torch.uint8 and bits.shape == ((mask.numel() + 7) // 8,)
+    assert torch.equal(_packing.unpack_internal(_aten.BIT_OPS, bits, mask.shape), mask)
+    channels_last = mask.movedim(1, -1) if mask.dim() > 2 else mask
+    if mask.numel() % 128 == 0:  # byte j of a block holds elements j, 16 + j, ..., 112 + j
+        rows = channels_last.reshape(-1, 8, 16).to(torch.int32)
+        want = sum(rows[:, k] << k for k in range(8)).reshape(-1).to(torch.uint8)
+    else:
+        want = _packing.pack(_aten.BIT_OPS, channels_last)
+    assert torch.equal(bits, want)
+
