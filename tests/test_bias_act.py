@@ -418,3 +418,19 @@ def test_onnx_export_holds_standard_ops_that_onnxruntime_runs_bit_for_bit(tmp_pa
     names = [i.name for i in session.get_inputs()]
     (got,) = session.run(None, dict(zip(names, (x.numpy(), b.numpy()))))
     assert_same_bits(torch.from_numpy(got), Model()(x, b))
+
+
+@pytest.mark.parametrize("op", ["bias_act", "leaky_relu_with_mask packed"])
+def test_an_integer_channels_last_input_gives_float_channels_last(op):
+    """Integers promote as torch.sin does; the channels-last layout comes
+    back in the result's dtype, not the input's."""
+    x = torch.arange(-48, 48).reshape(2, 3, 4, 4).to(memory_format=torch.channels_last)
+    if op == "bias_act":
+        y = leaky.torch.bias_act(x, None, act="lrelu")
+        want = reference(x.float(), None, act="lrelu")
+    else:
+        y = leaky.leaky_relu_with_mask(x, 0.2, packed=True)[0]  # torch.ops.leaky's
+        want = F.leaky_relu(x.float(), 0.2)
+    assert y.dtype == torch.float32 and y.is_contiguous(memory_format=torch.channels_last)
+    assert_same_bits(y, want)
+

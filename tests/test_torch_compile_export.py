@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+import torch.nn.functional as F  # noqa: E402
 
 import leaky  # noqa: E402
 import leaky.torch  # noqa: E402
@@ -90,6 +91,58 @@ def test_compiled_autograd_saves_only_the_packed_mask(backend):
     assert torch.equal(x.grad, torch.where(x > 0, 2.0, 0.2))
 
 
+@pytest.mark.parametrize("slope", [0.1, -0.5])
+def test_compiled_in_place_keeps_bits_only_for_a_negative_slope(slope):
+    """y > 0 exactly where x > 0 for a slope >= 0, so in place derives the
+    mask from the result, as torch's own leaky_relu_ does (the next layer
+    keeps it anyway); a negative slope keeps the bits taken before the
+    overwrite."""
+    import torch._dynamo
+    torch._dynamo.reset()
+
+    def f(x):
+        return leaky.torch.leaky_relu(x * 1.0, slope, inplace=True) * 2.0
+
+    x = torch.randn(64, requires_grad=True)
+    compiled = torch.compile(f, fullgraph=True, backend="inductor")
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        out = compiled(x)
+    bits = [tuple(t.shape) for t in saved if t.dtype == torch.uint8]
+    assert bits == ([] if slope >= 0 else [(8,)]), saved
+    out.sum().backward()
+    want = x.detach().clone().requires_grad_()
+    torch.nn.functional.leaky_relu(want * 1.0, slope).mul(2.0).sum().backward()
+    assert_identical(x.grad, want.grad)
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+@pytest.mark.parametrize("size", [8, 7])  # 2*16*8*8 elements: blocked bits; 2*16*7*7: not
+def test_bits_saved_inside_a_compiled_graph_give_torchs_gradient(size, backend):
+    """Such bits lie channels last (and, for sizes a multiple of 128, in
+    blocks of 8 x 16); leaky_relu's and bias_act's gradients are torch's."""
+    import torch._dynamo
+    torch._dynamo.reset()
+    x = torch.randn(2, 16, size, size, generator=torch.Generator().manual_seed(2))
+    b = torch.randn(16)
+
+    def f(t, relu, bias_act):
+        return (relu(t * 1.0, 0.2) * 2.0).sum() + (bias_act(t * 1.0, b, act="lrelu", clamp=1.0)
+                                                   * 3.0).sum()
+
+    def reference_bias_act(t, b, act, clamp):
+        return F.leaky_relu(t + b.reshape(1, -1, 1, 1), 0.2).mul(2 ** 0.5).clamp(-clamp, clamp)
+
+    grads = []
+    for run, relu, bias_act in ((torch.compile(f, fullgraph=True, backend=backend),
+                                 leaky.torch.leaky_relu, leaky.torch.bias_act),
+                                (f, F.leaky_relu, reference_bias_act)):
+        leaf = x.clone().requires_grad_()
+        run(leaf, relu, bias_act).backward()
+        grads.append(leaf.grad)
+    assert_identical(*grads)
+
+
 def test_leaky_relu_on_tensors_compiles_without_warnings():
     """array_api_compat's checks used to warn while Dynamo traced them."""
     import torch._dynamo
@@ -136,9 +189,10 @@ def test_inductor_fuses_forward_and_backward_with_no_extern_leaky_call(inplace):
         return set(re.findall(r"cpp_fused_\w+", code))
     assert len(kernels(ours_code)) == len(kernels(theirs_code)), (kernels(ours_code),
                                                                   kernels(theirs_code))
-    # the forward's select and packing are one kernel; so are the backward's
-    # unpacking and select
-    assert any("where" in k and "gt" in k for k in kernels(ours_code))
+    if not inplace:  # the forward's select and packing are one kernel, and so
+        # are the backward's unpacking and select; in place with a slope >= 0
+        # the result is the mask, as in torch
+        assert any("where" in k and "gt" in k for k in kernels(ours_code))
 
 
 # ----------------------------------------------------------- torch.export --

@@ -92,7 +92,7 @@ BIT_OPS = SimpleNamespace(
     zeros=torch.zeros, arange=torch.arange,
     take=lambda x, indices, axis: torch.index_select(x, axis, indices), bitwise_or=torch.bitwise_or,
     bitwise_and=torch.bitwise_and, bitwise_left_shift=torch.bitwise_left_shift,
-    bitwise_right_shift=torch.bitwise_right_shift)
+    bitwise_right_shift=torch.bitwise_right_shift, moveaxis=torch.movedim)
 
 
 # ---------------------------------------------------------------- bias_act --
@@ -131,13 +131,14 @@ def bias_act(x, b, dim, act, alpha, gain, clamp):
     return bias_act_parts(x, b, dim, act, alpha, gain, clamp)[0]
 
 
-def bias_act_packed(x, b, dim, act, alpha, gain, clamp):
-    """The result and its bits: uint8, C order, the planes (the
-    activation's, then the clamp's) one after another."""
+def bias_act_packed(x, b, dim, act, alpha, gain, clamp, internal=False):
+    """The result and its bits: uint8, the planes (the activation's, then
+    the clamp's) one after another, in C order, or (``internal``: bits no
+    caller sees) in :func:`leaky._packing.pack_internal`'s layout."""
     y, pos, inside = bias_act_parts(x, b, dim, act, alpha, gain, clamp)
-    if inside is None:
-        return y, _packing.pack(BIT_OPS, pos, pos.device)
-    return y, torch.cat([_packing.pack(BIT_OPS, p, p.device) for p in (pos, inside)])
+    pack = _packing.pack_internal if internal else _packing.pack
+    bits = [pack(BIT_OPS, p, p.device) for p in ([pos] if inside is None else [pos, inside])]
+    return y, bits[0] if len(bits) == 1 else torch.cat(bits)
 
 
 def bias_act_grad(grad, pos, inside, act, alpha, gain):
@@ -154,12 +155,14 @@ def bias_act_grad(grad, pos, inside, act, alpha, gain):
     return v.to(grad.dtype)
 
 
-def bias_act_backward(grad, mask, act, alpha, gain, clamp):
-    """:func:`bias_act_grad` on the forward's bits, or on its bool mask
+def bias_act_backward(grad, mask, act, alpha, gain, clamp, internal=False):
+    """:func:`bias_act_grad` on the forward's bits (``internal``: in
+    :func:`leaky._packing.pack_internal`'s layout), or on its bool mask
     (``pos``, without a clamp)."""
     if mask.dtype == torch.bool:
         return bias_act_grad(grad, mask, None, act, alpha, gain)
-    planes = [_packing.unpack(BIT_OPS, p, grad.shape, grad.device)
+    unpack = _packing.unpack_internal if internal else _packing.unpack
+    planes = [unpack(BIT_OPS, p, grad.shape, grad.device)
               for p in mask.reshape(2 if clamp >= 0 else 1, -1)]
     return bias_act_grad(grad, planes[0], planes[1] if clamp >= 0 else None, act, alpha, gain)
 

@@ -25,8 +25,8 @@ _CUPY_DTYPES = frozenset((torch.float16, torch.float32, torch.float64, torch.boo
 
 
 def _cupy_for(*tensors):
-    """The CuPy backend if these tensors can use it, else None."""
-    if not all(t.dtype in _CUPY_DTYPES for t in tensors):
+    """The CuPy backend if these tensors (None: no tensor) can use it, else None."""
+    if not all(t is None or t.dtype in _CUPY_DTYPES for t in tensors):
         return None
     try:
         from .. import cupy
@@ -77,7 +77,7 @@ def bias_act_packed(x, b, dim, act, alpha, gain, clamp, with_bits=True):
     x = _values(x, alpha)
     if with_bits or b is not None or not spec.leaky_relu:
         x = x.contiguous()
-    gpu = _cupy_for(x) if b is None else _cupy_for(x, b)
+    gpu = _cupy_for(x, b)
     if gpu is None:
         run = _aten.bias_act_packed if with_bits else _aten.bias_act
         return run(x, b, dim, act, alpha, gain, clamp)

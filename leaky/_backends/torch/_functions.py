@@ -23,16 +23,18 @@ __all__ = ["BiasAct", "BiasActGrad", "LeakyReLUInPlace"]
 
 
 class BiasAct(torch.autograd.Function):
-    """bias_act's ``(y, mask)`` of the reference chain, saving only the mask:
-    its bits, or (``packed`` False, no clamp) the bool mask of the
-    activation; the bias's gradient is x's summed over every other dim."""
+    """bias_act's ``(y, mask)`` of the reference chain, saving only the mask
+    (``mask`` "bool": the activation's, without a clamp; "packed": bits
+    in C order; "internal": bits in the graph's own layout); the bias's
+    gradient is x's summed over every other dim."""
 
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x, b, dim, act, alpha, gain, clamp, packed):
-        run = _aten.bias_act_packed if packed else _aten.bias_act_parts
-        return run(x, b, dim, act, alpha, gain, clamp)[:2]
+    def forward(x, b, dim, act, alpha, gain, clamp, mask):
+        if mask == "bool":
+            return _aten.bias_act_parts(x, b, dim, act, alpha, gain, clamp)[:2]
+        return _aten.bias_act_packed(x, b, dim, act, alpha, gain, clamp, mask == "internal")
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -40,7 +42,8 @@ class BiasAct(torch.autograd.Function):
         ctx.set_materialize_grads(False)  # no zeros for the mask's gradient
         ctx.mark_non_differentiable(mask)
         ctx.save_for_backward(mask)
-        ctx.dim, ctx.rule, ctx.has_bias = inputs[2], inputs[3:7], inputs[1] is not None
+        ctx.dim, ctx.has_bias = inputs[2], inputs[1] is not None
+        ctx.rule = (*inputs[3:7], inputs[7] == "internal")
 
     @staticmethod
     def backward(ctx, grad_y, grad_mask):
@@ -53,14 +56,15 @@ class BiasAct(torch.autograd.Function):
 
 
 class BiasActGrad(torch.autograd.Function):
-    """bias_act's derivative on its mask, linear in the gradient: its own
-    derivative (double backward, R1)."""
+    """bias_act's derivative on its mask (bits in the graph's own layout if
+    ``internal``), linear in the gradient: its own derivative (double
+    backward, R1)."""
 
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(grad, mask, act, alpha, gain, clamp):
-        return _aten.bias_act_backward(grad, mask, act, alpha, gain, clamp)
+    def forward(grad, mask, act, alpha, gain, clamp, internal):
+        return _aten.bias_act_backward(grad, mask, act, alpha, gain, clamp, internal)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -70,26 +74,28 @@ class BiasActGrad(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_grad):
         (mask,) = ctx.saved_tensors
-        return (BiasActGrad.apply(grad_grad, mask, *ctx.rule),) + (None,) * 5
+        return (BiasActGrad.apply(grad_grad, mask, *ctx.rule),) + (None,) * 6
 
 
 class LeakyReLUInPlace(torch.autograd.Function):
-    """``x`` overwritten with leaky ReLU; returns ``(x, bits)`` and saves the
-    bits of ``x > 0`` taken before the overwrite, so any slope works."""
+    """``x`` overwritten with leaky ReLU; returns ``(x, bits)``.  With a
+    slope >= 0, ``y > 0`` exactly where ``x > 0``: the result is saved (as
+    torch's own ``leaky_relu_`` saves it; the layer that follows keeps it
+    anyway) and the bits are empty.  Any other slope saves the bits of
+    ``x > 0`` taken before the overwrite."""
 
     @staticmethod
     def forward(x, slope):
-        y, bits = _aten.forward_packed(x, slope)
+        y, bits = _aten.forward_packed(x, slope) if slope < 0 else (_aten.forward(x, slope), None)
         x.copy_(y)
-        return x, bits
+        return x, x.new_empty(0, dtype=torch.uint8) if bits is None else bits
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        bits = output[1]
         ctx.mark_dirty(inputs[0])
-        ctx.mark_non_differentiable(bits)
+        ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(bits)
+        ctx.save_for_backward(output[1] if inputs[1] < 0 else output[0])
         ctx.slope = inputs[1]
 
     @staticmethod
@@ -106,5 +112,6 @@ class LeakyReLUInPlace(torch.autograd.Function):
     def backward(ctx, grad_x, grad_bits):
         if grad_x is None:
             return None, None
-        (bits,) = ctx.saved_tensors
-        return BiasActGrad.apply(grad_x, bits, *_aten.leaky(ctx.slope)), None
+        (saved,) = ctx.saved_tensors
+        mask = saved if ctx.slope < 0 else saved > 0
+        return BiasActGrad.apply(grad_x, mask, *_aten.leaky(ctx.slope), False), None

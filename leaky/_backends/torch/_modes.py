@@ -79,7 +79,7 @@ def _traced(x, b, dim, rule):
     :class:`._functions.BiasAct`, which saves the bits."""
     if mode() is EXPORTING:
         return _aten.bias_act(x, b, dim, *rule)
-    return _functions.BiasAct.apply(x, b, dim, *rule, True)[0]
+    return _functions.BiasAct.apply(x, b, dim, *rule, "internal")[0]
 
 
 def forward(x, slope):
@@ -109,7 +109,8 @@ def forward_with_mask(x, slope, packed):
     slope = _checked(x, slope)
     if mode() is EXPORTING:
         return (_aten.forward_packed if packed else _aten.forward_with_mask)(x, slope)
-    return _functions.BiasAct.apply(x, None, 0, *_aten.leaky(slope), packed)
+    mask = "packed" if packed else "bool"
+    return _functions.BiasAct.apply(x, None, 0, *_aten.leaky(slope), mask)
 
 
 def backward(grad, mask, slope):
@@ -120,7 +121,7 @@ def backward(grad, mask, slope):
     rule = _aten.leaky(_checked(grad, slope, "grad_output"))
     if mode() is EXPORTING:
         return _aten.bias_act_backward(grad, mask, *rule)
-    return _functions.BiasActGrad.apply(grad, mask, *rule)
+    return _functions.BiasActGrad.apply(grad, mask, *rule, False)
 
 
 def bias_act(x, b, dim, spec):

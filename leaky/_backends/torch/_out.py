@@ -49,9 +49,7 @@ def _into(run, outs, expected, inputs):
 
 
 def forward(x, slope, out=None):
-    if out is None:  # the common call, first
-        return _modes.forward(x, slope)
-    out = _checks.split_single_out(out)
+    out = out if out is None else _checks.split_single_out(out)  # the common call: no out
     if out is None:
         return _modes.forward(x, slope)
     if _is_view_of(out, x):

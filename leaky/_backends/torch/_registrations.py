@@ -1,11 +1,8 @@
 """What the C++ operators get from Python: fake kernels (FakeTensor, meta,
-``torch.compile``, ``torch.export``), vmap rules, decompositions (torch's
-decomposition table: what exporters such as ``torch.onnx`` turn a
-``torch.ops.leaky`` call in a graph into), and the CUDA kernels
-(:mod:`._cuda`).
-
-The C++ library names this module (``set_python_module``), so torch knows
-where the fake kernels of its operators come from.
+``torch.compile``, ``torch.export``), vmap rules, decompositions (what
+exporters such as ``torch.onnx`` turn a ``torch.ops.leaky`` call into),
+and the CUDA kernels (:mod:`._cuda`).  The C++ library names this module
+(``set_python_module``), so torch knows where its fake kernels come from.
 """
 
 import functools

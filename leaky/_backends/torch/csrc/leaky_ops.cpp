@@ -1,9 +1,9 @@
 // leaky's torch operators, registered from C++ (TORCH_LIBRARY, at the end:
 // leaky_relu and its mask, packed bits, backward and in-place forms, and
-// StyleGAN's bias_act, its packed form and backward).
+// StyleGAN's bias_act, its packed form and backward).  leaky_relu is
+// bias_act's plain case (lrelu with the slope, no bias, gain 1, no clamp),
+// which the kernel table runs with leaky_relu's own kernels.
 //
-// leaky_relu is bias_act's plain case (lrelu with the slope, no bias, gain
-// 1, no clamp), which the kernel table runs with leaky_relu's own kernels.
 // What is here, by dispatch key (the dispatcher picks; nothing here asks what
 // kind of tensor it was handed):
 //   CPU       the kernels of leaky's ufuncs, through the kernel table
@@ -16,8 +16,8 @@
 //             forward tangent, and its own derivative (the double
 //             backward), so every Autograd kernel calls B through the
 //             dispatcher, with autograd, and higher derivatives compose.
-//             The in-place operator rebases x's history on B with the bits
-//             taken before the overwrite.
+//             In place, x's history is rebased on B with the bits taken
+//             before the overwrite.
 //   CompositeImplicitAutograd  leaky_relu, its packed form (bias_act's
 //             plain case) and leaky_relu_with_mask (leaky_relu and x > 0).
 // Fake/meta kernels, vmap rules, CUDA kernels and decompositions are
@@ -135,22 +135,16 @@ Tensor values(const Tensor& x, const char* what, double slope) {
   return v.is_neg() ? v.resolve_neg() : v;
 }
 
-// Outputs come from torch's own allocator, laid out like their input.
-Tensor new_output(const Tensor& like, at::ScalarType dtype) {
-  return at::empty_like(like, like.options().dtype(dtype));
-}
-
-Tensor new_output(const Tensor& like) { return new_output(like, like.scalar_type()); }
-
 // t's values as one flat range (its own layout if dense).
 Tensor flat(const Tensor& t) {
   return t.is_non_overlapping_and_dense() ? t : t.contiguous();
 }
 
 // `out` (C order) laid out like `like` when that is dense and not C order.
+// Outputs come from torch's own allocator (empty_like), laid out like their input.
 Tensor laid_out_like(const Tensor& out, const Tensor& like) {
   if (like.is_contiguous() || !like.is_non_overlapping_and_dense()) return out;
-  return new_output(like).copy_(out);
+  return at::empty_like(like, out.options()).copy_(out);
 }
 
 // The packed bits of n elements (`planes` planes of ceil(n / 8) bytes).
@@ -199,7 +193,7 @@ Pair run_bias_act(const Tensor& x_in, const c10::optional<Tensor>& b, int64_t di
   Tensor bits = with_bits ? at::empty({(clamp >= 0 ? 2 : 1) * packed_size(x.numel())},
                                       x.options().dtype(at::kByte))
                           : Tensor();
-  Tensor y = new_output(x);
+  Tensor y = at::empty_like(x);
   run_kernel(x.numel(), [&] {
     kernels->bias_act(kind_of(x.scalar_type()), 1, x.data_ptr(), y.data_ptr(),
                       with_bits ? bits.data_ptr<uint8_t>() : nullptr, x.numel(), &params);
@@ -225,7 +219,7 @@ Tensor bias_act_backward_cpu(const Tensor& grad_in, const Tensor& bits, int64_t 
   Tensor gc = g.contiguous(), packed = bits.contiguous();
   check_bits(packed, gc.numel(), clamp >= 0 ? 2 : 1);
   leaky_bias_act params{static_cast<int>(act), alpha, gain, clamp, nullptr, 0, 1};
-  Tensor out = new_output(gc);
+  Tensor out = at::empty_like(gc);
   run_kernel(gc.numel(), [&] {
     kernels->bias_act(kind_of(gc.scalar_type()), 0, gc.data_ptr(), out.data_ptr(),
                       packed.data_ptr<uint8_t>(), gc.numel(), &params);
@@ -244,8 +238,8 @@ Tensor backward_cpu(const Tensor& grad_in, const Tensor& mask, double slope) {
                     "shape, got ", g.sizes(), " and ", mask.sizes());
   Tensor m = mask;
   if (m.strides() != g.strides() || !m.is_non_overlapping_and_dense())
-    m = new_output(g, at::kBool).copy_(mask);
-  Tensor out = new_output(g);
+    m = at::empty_like(g, g.options().dtype(at::kBool)).copy_(mask);
+  Tensor out = at::empty_like(g);
   run(LEAKY_OP_BACKWARD, g.scalar_type(), {g.data_ptr(), m.data_ptr(), out.data_ptr()},
       g.numel(), slope);
   return out;
@@ -264,8 +258,8 @@ void inplace_cpu(const Tensor& x, double slope) {
 }
 
 // ------------------------------------------------------ saved bits' order --
-// The bits leaky_relu keeps for its own backward (and never returns) are
-// packed in x's memory order: the C order of x.permute(order), a view that
+// The bits an autograd node keeps (and never returns) are packed in x's
+// memory order: the C order of x.permute(order), a view that
 // is contiguous when x is dense.  So a channels-last x and its gradient are
 // read as they lie.  An empty order is C order.
 using Order = std::vector<int64_t>;
@@ -299,21 +293,17 @@ c10::TypedOperatorHandle<Signature> op(const char* name) {
   return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
 }
 
-struct Ops {  // typed handles, looked up once
-  using BiasAct = Tensor(const Tensor&, const c10::optional<Tensor>&, int64_t, int64_t, double,
-                         double, double);
-  using BiasActPacked = Pair(const Tensor&, const c10::optional<Tensor>&, int64_t, int64_t,
-                             double, double, double);
-  using BiasActBackward = Tensor(const Tensor&, const Tensor&, int64_t, double, double, double);
-  c10::TypedOperatorHandle<Tensor(const Tensor&, const Tensor&, double)> backward =
-      op<Tensor(const Tensor&, const Tensor&, double)>("leaky::leaky_relu_backward");
-  c10::TypedOperatorHandle<void(const Tensor&, double)> inplace =
-      op<void(const Tensor&, double)>("leaky::leaky_relu_");
-  c10::TypedOperatorHandle<BiasAct> bias_act = op<BiasAct>("leaky::bias_act");
-  c10::TypedOperatorHandle<BiasActPacked> bias_act_packed =
-      op<BiasActPacked>("leaky::bias_act_packed");
-  c10::TypedOperatorHandle<BiasActBackward> bias_act_backward =
-      op<BiasActBackward>("leaky::bias_act_backward");
+struct Ops {  // typed handles (the CPU kernels' signatures), looked up once
+  c10::TypedOperatorHandle<decltype(backward_cpu)> backward =
+      op<decltype(backward_cpu)>("leaky::leaky_relu_backward");
+  c10::TypedOperatorHandle<decltype(inplace_cpu)> inplace =
+      op<decltype(inplace_cpu)>("leaky::leaky_relu_");
+  c10::TypedOperatorHandle<decltype(bias_act_cpu)> bias_act =
+      op<decltype(bias_act_cpu)>("leaky::bias_act");
+  c10::TypedOperatorHandle<decltype(bias_act_packed_cpu)> bias_act_packed =
+      op<decltype(bias_act_packed_cpu)>("leaky::bias_act_packed");
+  c10::TypedOperatorHandle<decltype(bias_act_backward_cpu)> bias_act_backward =
+      op<decltype(bias_act_backward_cpu)>("leaky::bias_act_backward");
 };
 
 const Ops& ops() {
