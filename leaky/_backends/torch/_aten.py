@@ -19,10 +19,9 @@ from ... import _bias_act as _bias_act_contract
 from ... import _contract
 from ... import _packing
 
-__all__ = ["BIT_OPS", "LINEAR", "LRELU", "RELU", "backward", "bias_act", "bias_act_backward",
-           "bias_act_grad", "bias_act_packed", "bias_act_parts", "check_bias_act", "check_inplace",
-           "check_tensor", "forward", "forward_packed", "forward_with_mask", "leaky",
-           "output_dtype"]
+__all__ = ["BIT_OPS", "backward", "bias_act", "bias_act_backward", "bias_act_grad",
+           "bias_act_packed", "bias_act_parts", "check_bias_act", "check_inplace", "check_tensor",
+           "forward", "forward_packed", "forward_with_mask", "leaky", "output_dtype"]
 
 _HALF = (torch.float16, torch.bfloat16)
 
@@ -100,7 +99,7 @@ BIT_OPS = SimpleNamespace(
 # step in the compute precision and rounded once at the end, as leaky's
 # kernels (src/leaky_bias_act.h) and StyleGAN's CUDA kernel compute it; the
 # act codes are the kernels' (leaky._bias_act.ACTIVATIONS).
-LINEAR, RELU, LRELU = 0, 1, 2
+_LINEAR, _RELU, _LRELU = 0, 1, 2
 
 
 def bias_act_parts(x, b, dim, act, alpha, gain, clamp):
@@ -110,10 +109,10 @@ def bias_act_parts(x, b, dim, act, alpha, gain, clamp):
     v = x.to(torch.float32) if x.dtype in _HALF else x
     if b is not None:
         v = v + b.to(v.dtype).reshape([-1 if k == dim else 1 for k in range(v.dim())])
-    if act == LRELU:
+    if act == _LRELU:
         pos = v > 0
         v = torch.where(pos, v, v * alpha)
-    elif act == RELU:
+    elif act == _RELU:
         v = torch.relu(v)
         pos = ~(v <= 0)  # what relu's backward reads
     else:
@@ -151,7 +150,7 @@ def bias_act_grad(grad, pos, inside, act, alpha, gain):
         v = torch.where(inside, v, torch.zeros_like(v))
     if gain != 1:
         v = v * gain
-    v = torch.where(pos, v, v * alpha if act == LRELU else torch.zeros_like(v))
+    v = torch.where(pos, v, v * alpha if act == _LRELU else torch.zeros_like(v))
     return v.to(grad.dtype)
 
 
@@ -172,7 +171,7 @@ def bias_act_backward(grad, mask, act, alpha, gain, clamp, internal=False):
 
 def leaky(slope):
     """bias_act's ``(act, alpha, gain, clamp)`` that leaky_relu is."""
-    return LRELU, slope, 1.0, -1.0
+    return _LRELU, slope, 1.0, -1.0
 
 
 def forward(x, slope):
