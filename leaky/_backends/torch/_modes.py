@@ -102,7 +102,7 @@ def forward_inplace(x, slope):
 
 
 def forward_with_mask(x, slope, packed):
-    """``(y, x > 0)``, the mask packed to bits (one plane: flat) or bool."""
+    """``(y, x > 0)``, the mask packed to bits (C order) or bool."""
     if mode() is OPERATORS:
         name = "leaky_relu_packed" if packed else "leaky_relu_with_mask"
         return _operator(name, (x,), (slope,))
