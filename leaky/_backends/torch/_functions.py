@@ -86,9 +86,12 @@ class LeakyReLUInPlace(torch.autograd.Function):
 
     @staticmethod
     def forward(x, slope):
-        y, bits = _aten.forward_packed(x, slope) if slope < 0 else (_aten.forward(x, slope), None)
+        if slope >= 0:  # the result is the mask
+            x.copy_(_aten.forward(x, slope))
+            return x, x.new_empty(0, dtype=torch.uint8)
+        y, bits = _aten.forward_packed(x, slope)
         x.copy_(y)
-        return x, x.new_empty(0, dtype=torch.uint8) if bits is None else bits
+        return x, bits
 
     @staticmethod
     def setup_context(ctx, inputs, output):
