@@ -12,12 +12,14 @@ are written in array-API calls on a namespace ``xp``:
 * TensorFlow and torch's aten decomposition pass a small namespace of their
   own ops (``leaky._backends.tensorflow``, ``leaky._backends.torch._aten``).
 
-Pack and unpack are elementwise (shifts and ORs, a gather), never a
-reduction, so a compiler fuses them with their neighbours, and the unpacked
-mask is read from the bits themselves, not kept as a view of them.
+Pack and unpack are elementwise (shifts and ORs, a gather), so a compiler
+fuses them with their neighbours, and the unpacked mask is read from the
+bits themselves, not kept as a view of them.  :func:`pack_internal`, the
+layout of bits no caller sees, is the one reduction: a sum over the 8
+planes of each block, which reads every element once.
 
 The namespace needs ``reshape``, ``astype``, ``concat``, ``zeros``,
-``arange``, ``take``, ``bitwise_or``, ``bitwise_and``,
+``arange``, ``take``, ``sum``, ``bitwise_or``, ``bitwise_and``,
 ``bitwise_left_shift``, ``bitwise_right_shift`` and ``uint8``; the caller
 passes the arrays' ``device`` (None where the library places arrays itself).
 A size may be symbolic (torch's dynamic shapes).
@@ -159,29 +161,36 @@ def _blocked(size):
     return isinstance(size, int) and size % 128 == 0
 
 
+def _block_shifts(xp, device):
+    """The bit of each of a block's 8 planes, shaped to broadcast."""
+    return xp.reshape(xp.astype(xp.arange(8, device=device), xp.uint8), (1, 8, 1))
+
+
 def pack_internal(xp, keep, device=None):
     """Bits of ``keep`` for one compiled graph's own use: channels last,
     then in each block of 128 elements, byte ``j`` of its 16 holds elements
     ``j, 16 + j, ..., 112 + j`` in bits 0 to 7 (or :func:`pack`'s layout
-    for other sizes); ``ceil(keep.size / 8)`` uint8 either way."""
+    for other sizes); ``ceil(keep.size / 8)`` uint8 either way.
+
+    The byte is the sum of its 8 shifted planes (their bits are disjoint,
+    so the sum is their OR): a reduction over 8, which a compiler computes
+    from each element of ``keep`` once, vectorized over the 16 bytes,
+    where ORs of 8 strided slices read ``keep`` 8 times and make it
+    materialize ``keep`` first."""
     keep = _channels_last(xp, keep)
     if not _blocked(math.prod(keep.shape)):
         return pack(xp, keep, device)
     rows = xp.reshape(xp.astype(keep, xp.uint8), (-1, 8, 16))
-    byte = rows[:, 0]
-    for k in range(1, 8):
-        byte = xp.bitwise_or(byte, xp.bitwise_left_shift(rows[:, k], k))
-    return xp.reshape(byte, (-1,))
+    planes = xp.bitwise_left_shift(rows, _block_shifts(xp, device))
+    return xp.reshape(xp.sum(planes, axis=1, dtype=xp.uint8), (-1,))
 
 
 def unpack_internal(xp, bits, shape, device=None):
     """The inverse of :func:`pack_internal`: a bool array of ``shape``."""
     inner = tuple(shape) if len(shape) <= 2 else (shape[0], *shape[2:], shape[1])
     if _blocked(math.prod(shape)):
-        shifts = xp.reshape(xp.astype(xp.arange(8, device=device), xp.uint8), (1, 8, 1))
-        rows = xp.bitwise_right_shift(xp.reshape(bits, (-1, 1, 16)), shifts)
+        rows = xp.bitwise_right_shift(xp.reshape(bits, (-1, 1, 16)), _block_shifts(xp, device))
         flat = xp.reshape(xp.bitwise_and(rows, 1) != 0, inner)
     else:
         flat = unpack(xp, bits, inner, device)
     return flat if len(shape) <= 2 else xp.moveaxis(flat, -1, 1)
-

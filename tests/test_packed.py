@@ -448,7 +448,7 @@ def test_mlp_training_step_keeps_about_half_of_torchs_activation_memory():
 
 
 @pytest.mark.parametrize("shape", [(4, 8, 4, 4), (3, 5, 7), (2, 16, 4, 4, 2), (7,), (256, 3),
-                                   (3, 128), (1, 128, 1)])
+                                   (3, 128), (1, 128, 1), (8, 0), (0, 3, 8)])
 def test_the_internal_layout_of_compiled_bits_unpacks_to_the_mask(shape):
     """leaky._packing.pack_internal: channels last, blocks of 8 x 16 where
     the size allows; ceil(n / 8) bytes; the inverse gives the mask back."""
@@ -460,7 +460,7 @@ def test_the_internal_layout_of_compiled_bits_unpacks_to_the_mask(shape):
     assert bits.dtype == torch.uint8 and bits.shape == ((mask.numel() + 7) // 8,)
     assert torch.equal(_packing.unpack_internal(_aten.BIT_OPS, bits, mask.shape), mask)
     channels_last = mask.movedim(1, -1) if mask.dim() > 2 else mask
-    if mask.numel() % 128 == 0:  # byte j of a block holds elements j, 16 + j, ..., 112 + j
+    if mask.numel() and mask.numel() % 128 == 0:  # byte j of a block: elements j, 16 + j, ...
         rows = channels_last.reshape(-1, 8, 16).to(torch.int32)
         want = sum(rows[:, k] << k for k in range(8)).reshape(-1).to(torch.uint8)
     else:

@@ -6,6 +6,7 @@ and TorchScript (jit.trace and jit.script issue 17, saved and loaded in a
 fresh process)."""
 
 import io
+import math
 import subprocess
 import sys
 import textwrap
@@ -193,6 +194,32 @@ def test_inductor_fuses_forward_and_backward_with_no_extern_leaky_call(inplace):
         # are the backward's unpacking and select; in place with a slope >= 0
         # the result is the mask, as in torch
         assert any("where" in k and "gt" in k for k in kernels(ours_code))
+
+
+def test_bits_recomputed_in_a_compiled_backward_are_packed_in_one_pass():
+    """After a BatchNorm, inductor's partitioner recomputes the bits in the
+    backward (the convolution's output is saved anyway).  Packing them
+    reads the recomputed activation once: no buffer of one byte an element
+    is written and read back (ORs of 8 strided slices made one), and the
+    gradients are torch's, bit for bit."""
+    import re
+    from torch._inductor.utils import run_and_get_code
+    grads, codes = [], []
+    for act in (leaky.torch.LeakyReLU(SLOPE), torch.nn.LeakyReLU(SLOPE)):
+        torch._dynamo.reset()
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.BatchNorm2d(16),
+                                    act, torch.nn.Conv2d(16, 1, 3))
+        compiled = torch.compile(model, fullgraph=True, backend="inductor")
+        x = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+        _, code = run_and_get_code(lambda: compiled(x).sum().backward())
+        codes.append("\n".join(code))
+        grads.append([p.grad for p in model.parameters()])
+    byte_buffers = re.findall(r"empty_strided_cpu\(\(([\d, ]+)\),[^)]*\), torch\.uint8\)", codes[0])
+    sizes = [math.prod(int(d) for d in shape.split(",") if d.strip()) for shape in byte_buffers]
+    assert sizes and all(size * 8 <= 4 * 16 * 8 * 8 for size in sizes), byte_buffers
+    for ours, theirs in zip(*grads):
+        assert torch.equal(ours.view(torch.int32), theirs.view(torch.int32))
 
 
 # ----------------------------------------------------------- torch.export --

@@ -82,13 +82,15 @@ def _result(x):
     return x.to(torch.get_default_dtype())
 
 
-#: The array-API calls :mod:`leaky._packing` needs, in aten ops: packing is
-#: shifts and ORs (pointwise, which inductor fuses and vectorizes; a sum
-#: over 8 would be a reduction, 1.5 times slower a training step), and
-#: unpacking a gather, so a compiled backward keeps the bits themselves.
+#: The array-API calls :mod:`leaky._packing` needs, in aten ops: packing in
+#: C order is shifts and ORs (pointwise, which inductor fuses and
+#: vectorizes), the internal layout a sum over 8 planes (a reduction
+#: inductor vectorizes over 16 bytes), and unpacking a gather, so a
+#: compiled backward keeps the bits themselves.
 BIT_OPS = SimpleNamespace(
     uint8=torch.uint8, astype=torch.Tensor.to, reshape=torch.reshape, concat=torch.cat,
     zeros=torch.zeros, arange=torch.arange,
+    sum=lambda x, axis, dtype: torch.sum(x, dim=axis, dtype=dtype),
     take=lambda x, indices, axis: torch.index_select(x, axis, indices), bitwise_or=torch.bitwise_or,
     bitwise_and=torch.bitwise_and, bitwise_left_shift=torch.bitwise_left_shift,
     bitwise_right_shift=torch.bitwise_right_shift, moveaxis=torch.movedim)
