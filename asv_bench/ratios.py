@@ -31,8 +31,8 @@ from leaky import _contract
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchmarks.networks import (NETWORKS, StyleGAN2Discriminator, bias_act_of,  # noqa: E402
-                                   leaky_relu_mlp, network, r1_step, saved_bytes_for_backward,
-                                 training_step)
+                                  discriminator_step, leaky_relu_mlp, network, r1_step,
+                                  saved_bytes_for_backward, training_step)
 
 SLOPE = 0.01
 
@@ -375,6 +375,12 @@ def bias_act_rows():
     d_ours, d_theirs = StyleGAN2Discriminator(ours), StyleGAN2Discriminator(theirs)
     yield ("StyleGAN2-like D step with R1, 16x3x32x32 / reference", 1.0,
            *interleaved(lambda: r1_step(d_ours, images), lambda: r1_step(d_theirs, images),
+                        rounds=3))
+    compiled = [StyleGAN2Discriminator(op, compiled=True) for op in (ours, theirs)]
+    for d in compiled:
+        discriminator_step(d, images)  # compile outside the timing
+    yield ("StyleGAN2-like D step, compiled / reference compiled", 1.03,
+           *interleaved(*(lambda d=d: discriminator_step(d, images) for d in compiled),
                         rounds=3))
 
 

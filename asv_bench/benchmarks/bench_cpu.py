@@ -12,8 +12,8 @@ import numpy as np
 
 from .common import (DTYPES, IMPLEMENTATIONS, LAYOUTS, SLOPE, SkipNotImplemented, make_input,
                      operations, pick)
-from .networks import (NETWORKS, StyleGAN2Discriminator, bias_act_of, leaky_relu_mlp, network,
-                       r1_step, saved_bytes_for_backward, training_step)
+from .networks import (NETWORKS, StyleGAN2Discriminator, bias_act_of, discriminator_step,
+                       leaky_relu_mlp, network, r1_step, saved_bytes_for_backward, training_step)
 
 
 class _Operations:
@@ -474,3 +474,25 @@ class BiasAct:
         return saved_bytes_for_backward(lambda: self.op(*self.leaves, act="lrelu", clamp=256))
 
     track_saved_bytes.unit = "bytes"
+
+
+class CompiledBiasAct:
+    """The StyleGAN2-like discriminator's step without R1 (what a compiled
+    graph runs), its forward through ``torch.compile``: leaky's bias_act
+    against the reference chain, both fused by inductor."""
+
+    params = (["leaky.torch", "reference"],)
+    param_names = ["implementation"]
+    timeout = 300  # compiling takes a while
+
+    def setup(self, impl):
+        try:
+            import torch
+        except ImportError:
+            raise SkipNotImplemented("torch is not installed")
+        self.discriminator = StyleGAN2Discriminator(bias_act_of(impl), compiled=True)
+        self.images = torch.randn(16, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+        discriminator_step(self.discriminator, self.images)  # compile outside the timing
+
+    def time_discriminator_step(self, impl):
+        discriminator_step(self.discriminator, self.images)

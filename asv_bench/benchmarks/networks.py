@@ -131,9 +131,11 @@ class StyleGAN2Discriminator:
     run time (equalized learning rate), every conv's bias added by
     ``bias_act(..., act='lrelu', clamp=256)`` as StyleGAN's ``Conv2dLayer``
     does, then a dense head.  ``bias_act`` is looked up on each call, as
-    StyleGAN's networks look up ``bias_act.bias_act``."""
+    StyleGAN's networks look up ``bias_act.bias_act``.  ``compiled``: its
+    forward through ``torch.compile`` (inductor)."""
 
-    def __init__(self, bias_act, channels=(32, 64, 64, 128), resolution=32, seed=0):
+    def __init__(self, bias_act, channels=(32, 64, 64, 128), resolution=32, seed=0,
+                 compiled=False):
         import torch
 
         generator = torch.Generator().manual_seed(seed)
@@ -149,8 +151,12 @@ class StyleGAN2Discriminator:
         self.parameters = [t for layer in self.layers + [self.head] for t in layer]
         for p in self.parameters:
             p.requires_grad_()
+        self.forward = torch.compile(self.logits) if compiled else self.logits
 
     def __call__(self, images):
+        return self.forward(images)
+
+    def logits(self, images):
         import math
 
         import torch.nn.functional as F
@@ -178,6 +184,19 @@ def r1_step(discriminator, images, gamma=10.0):
     (grads,) = torch.autograd.grad(logits.sum(), images, create_graph=True)
     penalty = grads.square().sum([1, 2, 3])
     loss = (F.softplus(-logits).squeeze(1) + penalty * (gamma / 2)).mean()
+    return _backward(discriminator, loss)
+
+
+def discriminator_step(discriminator, images):
+    """One discriminator step on real images without R1: what a compiled
+    graph runs (``torch.compile`` refuses a double backward)."""
+    import torch.nn.functional as F
+
+    return _backward(discriminator, F.softplus(-discriminator(images)).mean())
+
+
+def _backward(discriminator, loss):
+    """The loss's backward, and the parameters' gradients dropped again."""
     loss.backward()
     for p in discriminator.parameters:
         p.grad = None
