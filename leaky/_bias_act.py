@@ -47,6 +47,11 @@ class Spec:
     def clamped(self):
         return self.clamp >= 0
 
+    def with_numbers(self, number):
+        """This spec with ``number(value)`` for alpha, gain and clamp."""
+        return dataclasses.replace(self, alpha=number(self.alpha), gain=number(self.gain),
+                                   clamp=number(self.clamp))
+
     @property
     def leaky_relu(self):
         """Whether this is leaky ReLU itself (lrelu, gain 1, no clamp): with
@@ -63,7 +68,7 @@ def _number(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
-    if not math.isfinite(value):
+    if not _contract.is_finite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
 

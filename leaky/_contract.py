@@ -20,7 +20,6 @@ data.
 """
 
 import functools
-import math
 import numbers
 import sys
 
@@ -37,6 +36,7 @@ __all__ = [
     "describe_array",
     "dtype_name",
     "fits_every_dtype",
+    "is_finite",
     "is_traced",
     "library_name",
     "numpy_bfloat16",
@@ -80,6 +80,15 @@ def is_traced(value):
     when the traced function runs (under ``jit``, ``grad``, ``vmap``)."""
     jax = sys.modules.get("jax")
     return jax is not None and isinstance(value, jax.core.Tracer)
+
+
+def is_finite(number):
+    """``math.isfinite`` in arithmetic: ``x - x`` is 0 exactly for finite
+    ``x`` (NaN for NaN and the infinities).  A symbolic float, which
+    ``torch.compile`` passes for a float it has seen take two values (a
+    module's slope), traces through it, where ``math.isfinite`` breaks the
+    graph."""
+    return number - number == 0
 
 
 def _refuse_non_real_slope(dtype):
@@ -153,7 +162,7 @@ def validate_slope(negative_slope, allow_traced=False):
                 "negative_slope must be a real number (int or float), "
                 f"got {type(negative_slope).__name__}: {negative_slope!r}")
         negative_slope = float(negative_slope)
-    if not math.isfinite(negative_slope):
+    if not is_finite(negative_slope):
         raise ValueError(f"negative_slope must be finite, got {negative_slope!r}")
     return negative_slope
 

@@ -196,6 +196,47 @@ def test_inductor_fuses_forward_and_backward_with_no_extern_leaky_call(inplace):
         assert any("where" in k and "gt" in k for k in kernels(ours_code))
 
 
+class _Numbers(torch.nn.Module):
+    """A layer whose numbers are attributes, as a model keeps them: the
+    second model of a process with other values gets them from Dynamo as
+    symbolic floats."""
+
+    def __init__(self, op, *numbers):
+        super().__init__()
+        self.op, self.count = op, len(numbers)
+        for k, number in enumerate(numbers):
+            setattr(self, f"number{k}", number)
+
+    def forward(self, x):
+        return self.op(x, *[getattr(self, f"number{k}") for k in range(self.count)])
+
+
+@pytest.mark.parametrize("op, values", [
+    (lambda x, s: leaky.torch.leaky_relu(x, s), [(0.01,), (0.2,), (-0.5,), (0.2,)]),
+    (lambda x, s: leaky.torch.leaky_relu(x * 1.0, s, inplace=True), [(0.1,), (-0.3,), (0.0,)]),
+    (lambda x, s: leaky.leaky_relu(x, s), [(0.1,), (0.3,)]),
+    (lambda x, a, g, c: leaky.torch.bias_act(x, None, act="lrelu", alpha=a, gain=g, clamp=c),
+     [(0.2, 1.5, 256.0), (0.1, 2.0, 0.5), (0.3, 1.0, -1.0)]),
+])
+def test_models_with_other_numbers_compile_whole_and_exact(op, values):
+    """Once Dynamo has seen a layer's number take two values, it passes the
+    next as a symbolic float; leaky's checks broke the graph there
+    (``math.isfinite``), and ``fullgraph=True`` refused the model.  Each
+    model compiles whole and gives the eager result, bit for bit."""
+    torch._dynamo.reset()
+    x = torch.randn(4, 8, generator=torch.Generator().manual_seed(0))
+    for numbers in values:
+        leaf = x.clone().requires_grad_()
+        compiled = torch.compile(_Numbers(op, *numbers), fullgraph=True, backend="aot_eager")
+        y = compiled(leaf)
+        y.sum().backward()
+        eager_leaf = x.clone().requires_grad_()
+        want = op(eager_leaf, *numbers)
+        want.sum().backward()
+        assert_identical(y.detach(), want.detach())
+        assert_identical(leaf.grad, eager_leaf.grad)
+
+
 def test_bits_recomputed_in_a_compiled_backward_are_packed_in_one_pass():
     """After a BatchNorm, inductor's partitioner recomputes the bits in the
     backward (the convolution's output is saved anyway).  Packing them

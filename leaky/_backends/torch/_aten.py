@@ -8,7 +8,7 @@ exporters record them, and ``torch.onnx`` and
 decompositions; without the C++ operators they are what runs.  The math is
 torch's reference for ``F.leaky_relu`` (``torch._refs``), a select, with
 float16/bfloat16 computed in float32 and rounded once.  Packed bits are
-laid out as everywhere in leaky (:mod:`leaky._packing`).
+laid out by :mod:`leaky._packing`.
 """
 
 from types import SimpleNamespace
@@ -82,11 +82,8 @@ def _result(x):
     return x.to(torch.get_default_dtype())
 
 
-#: The array-API calls :mod:`leaky._packing` needs, in aten ops: packing in
-#: C order is shifts and ORs (pointwise, which inductor fuses and
-#: vectorizes), the internal layout a sum over 8 planes (a reduction
-#: inductor vectorizes over 16 bytes), and unpacking a gather, so a
-#: compiled backward keeps the bits themselves.
+#: The array-API calls :mod:`leaky._packing` needs, in aten ops, all of
+#: which inductor fuses and vectorizes (shifts and ORs, a sum over 8, a gather).
 BIT_OPS = SimpleNamespace(
     uint8=torch.uint8, astype=torch.Tensor.to, reshape=torch.reshape, concat=torch.cat,
     zeros=torch.zeros, arange=torch.arange,

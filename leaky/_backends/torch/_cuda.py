@@ -4,10 +4,8 @@ CUDA tensors go to the CuPy kernels (:mod:`leaky._backends.cupy`) through
 DLPack, on torch's current stream, or, where CuPy is missing or lacks the
 dtype, to the reference path in torch's own ops (:mod:`._aten`).  Every
 function returns fresh tensors of the contract's dtype and leaves its
-inputs alone, except :func:`inplace`.
-
-Checked on the host only (``tests/test_gpu_source.py``) unless a GPU is
-lent: ``tests/test_gpu.py`` runs them there.
+inputs alone, except :func:`inplace`.  ``tests/test_gpu.py`` runs them on
+a GPU, ``tests/test_gpu_source.py`` checks them on the host.
 """
 
 import math
@@ -25,7 +23,7 @@ _CUPY_DTYPES = frozenset((torch.float16, torch.float32, torch.float64, torch.boo
 
 
 def _cupy_for(*tensors):
-    """The CuPy backend if these tensors (None: no tensor) can use it, else None."""
+    """The CuPy backend if these tensors (None: none) can use it, else None."""
     if not all(t is None or t.dtype in _CUPY_DTYPES for t in tensors):
         return None
     try:

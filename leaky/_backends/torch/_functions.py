@@ -10,8 +10,7 @@ its plain case, :func:`._aten.leaky`); :class:`LeakyReLUInPlace` writes
 on it as on torch's own in-place ops (no ``copy_`` node adds a ``+0`` to a
 gradient's signed zeros).  Their derivative, :class:`BiasActGrad`, is
 linear in the gradient: its own derivative.  Dynamo does not trace a
-Function with a custom ``jvp``, so they have none: forward-mode AD needs
-the C++ operators (torch says so: "You must implement the jvp function").
+Function with a custom ``jvp``, so forward-mode AD needs the C++ operators.
 """
 
 import torch
@@ -79,10 +78,9 @@ class BiasActGrad(torch.autograd.Function):
 
 class LeakyReLUInPlace(torch.autograd.Function):
     """``x`` overwritten with leaky ReLU; returns ``(x, bits)``.  With a
-    slope >= 0, ``y > 0`` exactly where ``x > 0``: the result is saved (as
-    torch's own ``leaky_relu_`` saves it; the layer that follows keeps it
-    anyway) and the bits are empty.  Any other slope saves the bits of
-    ``x > 0`` taken before the overwrite."""
+    slope >= 0, ``y > 0`` exactly where ``x > 0``: the result is saved, as
+    torch's ``leaky_relu_`` saves it (the next layer keeps it anyway), and
+    the bits are empty.  Else the bits of ``x > 0`` before the overwrite."""
 
     @staticmethod
     def forward(x, slope):
@@ -103,8 +101,8 @@ class LeakyReLUInPlace(torch.autograd.Function):
 
     @staticmethod
     def vmap(info, in_dims, x, slope):
-        """Each sample packs its own bits, as :class:`BiasActGrad` reads
-        them per sample (torch's generated rule cannot write in place)."""
+        """Bits packed per sample, as :class:`BiasActGrad` reads them
+        (torch's generated rule cannot write in place)."""
         samples = x.movedim(in_dims[0], 0)
         y, mask = _aten.forward_with_mask(samples, slope)
         samples.copy_(y)

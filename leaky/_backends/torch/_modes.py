@@ -16,10 +16,12 @@ exporting    ``torch.compiler.is_exporting()``,     :mod:`._aten` itself: the gr
 
 A trace is the one thing the dispatcher cannot tell: Dynamo and the
 exporters read Python, not kernels.  Every function takes a slope the
-caller validated (``leaky.leaky_relu``, ``leaky.torch``): a Python float.
+caller validated (``leaky.leaky_relu``, ``leaky.torch``): a Python float
+(under Dynamo perhaps a symbolic one: :func:`_concrete`).
 """
 
 import torch
+from torch.fx.experimental.symbolic_shapes import guard_scalar
 
 from . import _aten
 from . import _functions
@@ -50,11 +52,10 @@ def mode():
 
 
 def _operator(name, tensors, args, names=("x",)):
-    """The operator ``name`` on ``tensors`` and then ``args`` through the
-    dispatcher: from the C++ module, or from ``torch.ops`` where a tensor
-    or a mode overrides ``__torch_function__`` (``torch.ops`` hands it
-    over, as torch's own Python functions do).  Where no kernel serves a
-    tensor (sparse, nested, quantized), the contract names it."""
+    """The operator ``name`` on ``tensors``, then ``args``, through the
+    dispatcher: from the C++ module, or ``torch.ops`` where a tensor or mode
+    overrides ``__torch_function__`` (which ``torch.ops`` hands over).  Where
+    no kernel serves a tensor (sparse, nested, quantized), the contract says."""
     try:
         if _has_torch_function(tensors):
             return getattr(torch.ops.leaky, name).default(*tensors, *args)
@@ -65,9 +66,17 @@ def _operator(name, tensors, args, names=("x",)):
         raise
 
 
+def _concrete(number):
+    """``number`` as a Python number: Dynamo passes a float it saw take two
+    values (a module's slope) as a symbolic one, and leaky's checks and
+    rule need the number, so the graph guards on it (one graph a value)."""
+    return guard_scalar(number) if _is_compiling() else number
+
+
 def _checked(x, slope, what="x"):
-    """``slope``, after the contract's checks of ``x`` (its dtype, and
-    that the slope fits the precision it is computed in)."""
+    """``slope`` (a number), after the contract's checks of ``x`` (its
+    dtype, and that the slope fits the precision it is computed in)."""
+    slope = _concrete(slope)
     _aten.check_tensor(x, what)
     _aten.output_dtype(x, slope, what)
     return slope
@@ -126,8 +135,9 @@ def backward(grad, mask, slope):
 
 def bias_act(x, b, dim, spec):
     """StyleGAN's fused bias + activation + gain + clamp (``spec``: a
-    :class:`leaky._bias_act.Spec`), after the contract's checks of ``x``
-    and ``b``, in the modes of the table above."""
+    :class:`leaky._bias_act.Spec`), after the contract's checks, by mode."""
+    if mode() is not OPERATORS:
+        spec = spec.with_numbers(_concrete)
     dim = _aten.check_bias_act(x, b, dim, spec)
     rule = (spec.code, spec.alpha, spec.gain, spec.clamp)
     if mode() is OPERATORS:

@@ -1,11 +1,10 @@
 """The ``out=`` face of the torch backend: ``leaky.leaky_relu(tensor,
 out=...)`` and its two siblings.
 
-``out=x`` is in place (:func:`._modes.forward_inplace`, version counter
-bumped, autograd recorded).  Any other ``out`` is checked (shape, dtype,
-``torch.Tensor``) before anything is written, refused while autograd
-records (as torch's own ``out=`` functions refuse it), and written with
-torch's ``copy_``, which bumps its version counter.
+``out=x`` is in place (:func:`._modes.forward_inplace`).  Any other
+``out`` is checked (shape, dtype, ``torch.Tensor``) before anything is
+written, refused while autograd records (as torch's own ``out=`` functions
+refuse it), and written with ``copy_``, which bumps its version counter.
 """
 
 import torch

@@ -1,8 +1,8 @@
 """What the C++ operators get from Python: fake kernels (FakeTensor, meta,
 ``torch.compile``, ``torch.export``), vmap rules, decompositions (what
 exporters such as ``torch.onnx`` turn a ``torch.ops.leaky`` call into),
-and the CUDA kernels (:mod:`._cuda`).  The C++ library names this module
-(``set_python_module``), so torch knows where its fake kernels come from.
+and the CUDA kernels (:mod:`._cuda`); the C++ library names this module
+(``set_python_module``).
 """
 
 import functools
@@ -46,9 +46,8 @@ def _fake_bias_act(x, b, dim, act, alpha, gain, clamp):
 
 
 def _fake_bias_act_packed(x, b, dim, act, alpha, gain, clamp):
-    planes = 2 if clamp >= 0 else 1
-    return (_fake_bias_act(x, b, dim, act, alpha, gain, clamp),
-            x.new_empty((planes * _packing.packed_size(x.numel()),), dtype=torch.uint8))
+    size = (2 if clamp >= 0 else 1) * _packing.packed_size(x.numel())
+    return _fake_bias_act(x, b, dim, act, alpha, gain, clamp), x.new_empty(size, dtype=torch.uint8)
 
 
 def _fake_bias_act_backward(grad_output, bits, act, alpha, gain, clamp):
@@ -69,8 +68,7 @@ def _batch_first(t, dim, size):
 
 
 def _vmap_backward(info, in_dims, grad_output, mask, negative_slope):
-    return _vmap_bias_act_backward(info, in_dims, grad_output, mask,
-                                   *_aten.leaky(negative_slope))
+    return _vmap_bias_act_backward(info, in_dims, grad_output, mask, *_aten.leaky(negative_slope))
 
 
 def _vmap_inplace(info, in_dims, x, negative_slope):
