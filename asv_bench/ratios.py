@@ -433,9 +433,16 @@ def network_rows():
                *interleaved(*(lambda m=m, x=x: training_step(m, x) for m, x in pair), rounds=3))
 
 
+_COMPILED_BYTES = {"MLP": 0.83, "DCGAN-D": 0.96}  # targets: memory of compiled steps
+
+
 def network_memory_rows():
     """Bytes of distinct storages saved for backward in each network's
-    forward, parameters not counted."""
+    forward, parameters not counted.  A compiled DCGAN keeps what torch's
+    does but the first layer's mask (its BatchNorm layers recompute theirs
+    from the convolution outputs BatchNorm keeps, and both keep the weights
+    inductor lays out channels last): 0.945 of torch's bytes with no mask
+    at all, so its target is 0.96 (docs/performance.rst)."""
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -446,7 +453,7 @@ def network_memory_rows():
             model, x = network(name, impl, inplace, compiled)
             training_step(model, x)  # compile outside the count
             saved.append(saved_bytes_for_backward(lambda: model(x), model.parameters()))
-        target = 1.05 if inplace else 0.83 if compiled else 0.65
+        target = 1.05 if inplace else _COMPILED_BYTES[name] if compiled else 0.65
         yield (f"{name} saved for backward ({mode}) / torch.nn.LeakyReLU", target, *saved)
 
 
