@@ -5,6 +5,8 @@ skip the calling test when it is missing): a test file that does not use
 them runs without torch.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -62,6 +64,32 @@ def assert_same_bits(got, want):
     assert bad.size == 0, (
         f"{bad.size} values differ in bits, first at {bad[0]}: "
         f"got {got[~got_nan][bad[0]]!r}, want {want[~want_nan][bad[0]]!r}")
+
+
+#: StyleGAN's default (alpha, gain) of each activation.
+_BIAS_ACT_DEFAULTS = {"linear": (0.0, 1.0), "relu": (0.0, math.sqrt(2)),
+                      "lrelu": (0.2, math.sqrt(2))}
+
+
+def bias_act_reference(x, b=None, dim=1, act="linear", alpha=None, gain=None, clamp=None):
+    """StyleGAN's reference path of ``bias_act``, in torch's own ops: the
+    oracle ``leaky.bias_act`` is held to (x + b along ``dim``, the
+    activation, ``* gain`` when gain != 1, the clamp when clamp >= 0)."""
+    F = _torch().nn.functional
+    alpha = float(alpha if alpha is not None else _BIAS_ACT_DEFAULTS[act][0])
+    gain = float(gain if gain is not None else _BIAS_ACT_DEFAULTS[act][1])
+    clamp = float(clamp if clamp is not None else -1)
+    if b is not None:
+        x = x + b.reshape([-1 if i == dim else 1 for i in range(x.ndim)])
+    if act == "lrelu":
+        x = F.leaky_relu(x, alpha)
+    elif act == "relu":
+        x = F.relu(x)
+    if gain != 1:
+        x = x * gain
+    if clamp >= 0:
+        x = x.clamp(-clamp, clamp)
+    return x
 
 
 def special_values(dtype):

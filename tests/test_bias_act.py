@@ -1,8 +1,9 @@
 """bias_act: StyleGAN's fused bias + activation + gain + clamp, held to its
-reference composition (written here from StyleGAN's documented semantics:
-x + b along dim, the activation, * gain when gain != 1, clamp when clamp >=
-0), bit for bit in float32 and float64, signed zeros, NaN and infinities
-included; the bits it saves; autograd to second order; the modes."""
+reference composition (``helpers.bias_act_reference``, written from
+StyleGAN's documented semantics: x + b along dim, the activation, * gain
+when gain != 1, clamp when clamp >= 0), bit for bit in float32 and
+float64, signed zeros, NaN and infinities included; the bits it saves;
+autograd to second order; the modes."""
 
 import math
 
@@ -14,43 +15,9 @@ F = torch.nn.functional
 
 import leaky  # noqa: E402
 import leaky.torch  # noqa: E402
-from leaky._backends import torch as torch_backend  # noqa: E402
+from helpers import assert_identical, bias_act_reference, needs_cpp_operators  # noqa: E402
 
-needs_operators = pytest.mark.skipif(
-    torch_backend.LIBRARY.kind != "C++", reason="needs the C++ operators")
-
-_DEFAULTS = {"linear": (0.0, 1.0), "relu": (0.0, math.sqrt(2)), "lrelu": (0.2, math.sqrt(2))}
-
-
-def reference(x, b=None, dim=1, act="linear", alpha=None, gain=None, clamp=None):
-    """StyleGAN's reference path, in torch's own ops."""
-    alpha = float(alpha if alpha is not None else _DEFAULTS[act][0])
-    gain = float(gain if gain is not None else _DEFAULTS[act][1])
-    clamp = float(clamp if clamp is not None else -1)
-    if b is not None:
-        x = x + b.reshape([-1 if i == dim else 1 for i in range(x.ndim)])
-    if act == "lrelu":
-        x = F.leaky_relu(x, alpha)
-    elif act == "relu":
-        x = F.relu(x)
-    if gain != 1:
-        x = x * gain
-    if clamp >= 0:
-        x = x.clamp(-clamp, clamp)
-    return x
-
-
-def _bits(t):
-    t = t.detach().contiguous()
-    return t.view({2: torch.int16, 4: torch.int32, 8: torch.int64}[t.element_size()])
-
-
-def assert_same_bits(got, want):
-    """Every bit where the value is a number; NaN where it is NaN."""
-    assert got.dtype == want.dtype and got.shape == want.shape
-    nan = torch.isnan(want)
-    assert torch.equal(torch.isnan(got), nan)
-    assert torch.equal(_bits(got)[~nan], _bits(want)[~nan])
+needs_operators = needs_cpp_operators()
 
 
 def _special(shape, dtype=torch.float32, seed=0):
@@ -86,9 +53,9 @@ def test_forward_and_input_gradient_are_the_references_bits(case, dtype, dim, wi
     upstream = torch.randn(x.shape, dtype=dtype, generator=torch.Generator().manual_seed(2))
     upstream.view(-1)[::5] = -0.0
     ours = _gradients(leaky.torch.bias_act, x, b, upstream, dim=dim, **case)
-    theirs = _gradients(reference, x, b, upstream, dim=dim % x.ndim, **case)
-    assert_same_bits(ours[0], theirs[0])
-    assert_same_bits(ours[1], theirs[1])
+    theirs = _gradients(bias_act_reference, x, b, upstream, dim=dim % x.ndim, **case)
+    assert_identical(ours[0], theirs[0])
+    assert_identical(ours[1], theirs[1])
     if with_bias:  # a sum: equal to rounding
         torch.testing.assert_close(ours[2], theirs[2], equal_nan=True)
 
@@ -97,8 +64,8 @@ def test_forward_and_input_gradient_are_the_references_bits(case, dtype, dim, wi
 @pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
 def test_half_types_are_computed_in_float32_and_rounded_once(dtype, act):
     x, b = _special((4, 8, 3), dtype), _special((8,), dtype, seed=1)
-    want = reference(x.float(), b.float(), act=act, clamp=1.0, gain=1.7).to(dtype)
-    assert_same_bits(leaky.torch.bias_act(x, b, act=act, clamp=1.0, gain=1.7), want)
+    want = bias_act_reference(x.float(), b.float(), act=act, clamp=1.0, gain=1.7).to(dtype)
+    assert_identical(leaky.torch.bias_act(x, b, act=act, clamp=1.0, gain=1.7), want)
 
 
 @needs_operators
@@ -109,7 +76,7 @@ def test_channels_last_stays_channels_last():
     assert y.is_contiguous(memory_format=torch.channels_last)
     (grad,) = torch.autograd.grad(y, x, torch.randn_like(y))
     assert grad.is_contiguous(memory_format=torch.channels_last)
-    assert_same_bits(y.detach(), reference(x.detach(), b, act="lrelu", clamp=0.5))
+    assert_identical(y.detach(), bias_act_reference(x.detach(), b, act="lrelu", clamp=0.5))
 
 
 @needs_operators
@@ -132,7 +99,7 @@ def test_r1_double_backward_matches_the_reference():
     conv = torch.nn.Conv2d(3, 4, 3, padding=1).double()
     x = torch.randn(2, 3, 6, 6, dtype=torch.float64)
     results = []
-    for op in (leaky.torch.bias_act, reference):
+    for op in (leaky.torch.bias_act, bias_act_reference):
         conv.zero_grad()
         image = x.clone().requires_grad_()
         score = op(conv(image), conv.bias.detach() * 0.5, act="lrelu", clamp=2.0).sum()
@@ -159,7 +126,7 @@ def test_saves_one_bit_per_element_and_one_more_with_a_clamp():
         ours = sum(saved)
         saved.clear()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            reference(x, b, act="lrelu", clamp=clamp)
+            bias_act_reference(x, b, act="lrelu", clamp=clamp)
         assert ours <= 0.07 * sum(saved)
 
 
@@ -183,24 +150,24 @@ def test_compile_fullgraph_and_export_give_the_eager_values():
     def f(x, b):
         return leaky.torch.bias_act(x, b, act="lrelu", clamp=256.0)
 
-    assert_same_bits(torch.compile(f, fullgraph=True, backend="aot_eager")(x, b), f(x, b))
+    assert_identical(torch.compile(f, fullgraph=True, backend="aot_eager")(x, b), f(x, b))
 
     class Model(torch.nn.Module):
         def forward(self, x, b):
             return f(x, b)
 
     exported = torch.export.export(Model(), (x, b))
-    assert_same_bits(exported.module()(x, b), f(x, b))
+    assert_identical(exported.module()(x, b), f(x, b))
 
 
 def test_stylegans_call_through_the_module_attribute():
     """StyleGAN's networks call ``bias_act.bias_act(...)``: the one-line patch."""
     import types
-    bias_act_module = types.SimpleNamespace(bias_act=reference)
+    bias_act_module = types.SimpleNamespace(bias_act=bias_act_reference)
     bias_act_module.bias_act = leaky.torch.bias_act
     x, b = torch.randn(2, 4, 3, 3), torch.randn(4)
     y = bias_act_module.bias_act(x, b, act="lrelu", gain=1.0, clamp=256, impl="ref")
-    assert_same_bits(y, reference(x, b, act="lrelu", gain=1.0, clamp=256))
+    assert_identical(y, bias_act_reference(x, b, act="lrelu", gain=1.0, clamp=256))
 
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
@@ -236,23 +203,24 @@ def test_numpy_arrays_get_the_references_bits(act, dtype):
     b = _special((6,), x.dtype, seed=1)
     got = leaky.bias_act(x.numpy(), b.numpy(), act=act, clamp=0.6, alpha=-0.4)
     assert isinstance(got, np.ndarray) and got.dtype == dtype
-    assert_same_bits(torch.from_numpy(got), reference(x, b, act=act, clamp=0.6, alpha=-0.4))
+    assert_identical(torch.from_numpy(got),
+                     bias_act_reference(x, b, act=act, clamp=0.6, alpha=-0.4))
 
 
 def test_numpy_integers_promote_and_channels_last_bias_runs_along_the_last_dim():
     x = np.arange(-6, 6, dtype=np.int16).reshape(2, 2, 3)
     got = leaky.bias_act(x, np.array([1.0, 0.0, -1.0], np.float32), dim=-1, act="lrelu")
-    want = reference(torch.from_numpy(x.astype(np.float32)), torch.tensor([1.0, 0.0, -1.0]),
-                     dim=2, act="lrelu")
+    want = bias_act_reference(torch.from_numpy(x.astype(np.float32)),
+                              torch.tensor([1.0, 0.0, -1.0]), dim=2, act="lrelu")
     assert got.dtype == np.float32
-    assert_same_bits(torch.from_numpy(got), want)
+    assert_identical(torch.from_numpy(got), want)
 
 
 def test_torch_tensors_through_leaky_bias_act_stay_tensors():
     x, b = torch.randn(2, 3, 4), torch.randn(3)
     y = leaky.bias_act(x, b, act="relu", clamp=1.0)
     assert isinstance(y, torch.Tensor)
-    assert_same_bits(y, reference(x, b, act="relu", clamp=1.0))
+    assert_identical(y, bias_act_reference(x, b, act="relu", clamp=1.0))
 
 
 def test_a_bias_of_another_library_is_refused_by_name():
@@ -273,10 +241,10 @@ def test_the_reference_path_gives_the_operators_bits(case, dtype):
     args = (1, spec.code, spec.alpha, spec.gain, spec.clamp)
     y, bits = torch.ops.leaky.bias_act_packed(x, b, *args)
     y_ref, bits_ref = _aten.bias_act_packed(x, b, *args)
-    assert_same_bits(y_ref, y)
+    assert_identical(y_ref, y)
     assert torch.equal(bits_ref, bits)
     upstream = _special(x.shape, dtype, seed=2)
-    assert_same_bits(_aten.bias_act_backward(upstream, bits, *args[1:]),
+    assert_identical(_aten.bias_act_backward(upstream, bits, *args[1:]),
                      torch.ops.leaky.bias_act_backward(upstream, bits, *args[1:]))
 
 
@@ -289,7 +257,7 @@ def test_jax_arrays_trace_and_match_the_reference(act):
     jitted = jax.jit(lambda x, b: leaky.bias_act(x, b, **kwargs))
     got = jitted(jnp.asarray(x.numpy()), jnp.asarray(b.numpy()))
     assert isinstance(got, jax.Array) and got.dtype == jnp.float32
-    assert_same_bits(torch.from_numpy(np.asarray(got).copy()), reference(x, b, **kwargs))
+    assert_identical(torch.from_numpy(np.asarray(got).copy()), bias_act_reference(x, b, **kwargs))
 
 
 @pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
@@ -306,7 +274,7 @@ def test_jax_gradients_to_second_order_match_torchs(act):
     grad = np.asarray(jax.grad(loss)(v))
     hess = np.asarray(jnp.diag(jax.hessian(loss)(v)))
     t = x.clone().requires_grad_()
-    (g,) = torch.autograd.grad((reference(t, None, dim=0, **kwargs) ** 3).sum(), t,
+    (g,) = torch.autograd.grad((bias_act_reference(t, None, dim=0, **kwargs) ** 3).sum(), t,
                                create_graph=True)
     h = torch.stack([torch.autograd.grad(g[k], t, retain_graph=True)[0][k]
                      for k in range(len(x))])
@@ -316,16 +284,16 @@ def test_jax_gradients_to_second_order_match_torchs(act):
 
 def test_array_api_strict_and_dask_arrays_keep_their_type():
     x, b = _special((4, 6, 5)), _special((6,), seed=1)
-    want = reference(x, b, act="lrelu", clamp=0.6)
+    want = bias_act_reference(x, b, act="lrelu", clamp=0.6)
     xps = pytest.importorskip("array_api_strict")
     got = leaky.bias_act(xps.asarray(x.numpy()), xps.asarray(b.numpy()), act="lrelu", clamp=0.6)
     assert type(got).__module__.startswith("array_api_strict")
-    assert_same_bits(torch.from_numpy(np.asarray(got).copy()), want)
+    assert_identical(torch.from_numpy(np.asarray(got).copy()), want)
     da = pytest.importorskip("dask.array")
     lazy = leaky.bias_act(da.from_array(x.numpy(), chunks=(2, 4, 3)), da.from_array(b.numpy()),
                           act="lrelu", clamp=0.6)
     assert isinstance(lazy, da.Array)
-    assert_same_bits(torch.from_numpy(lazy.compute()), want)
+    assert_identical(torch.from_numpy(lazy.compute()), want)
 
 
 def _benchmark_networks():
@@ -345,7 +313,7 @@ def test_a_stylegan2_discriminator_with_r1_trains_the_same_with_either_op():
     networks = _benchmark_networks()
     images = torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(3))
     trained = []
-    for op in (leaky.torch.bias_act, reference):
+    for op in (leaky.torch.bias_act, bias_act_reference):
         d = networks.StyleGAN2Discriminator(op, channels=(8, 16, 16), resolution=16)
         optimizer = torch.optim.Adam(d.parameters, lr=1e-3)
         losses = []
@@ -394,11 +362,11 @@ def test_vmap_and_vmap_of_grad_give_the_per_sample_results(bias_batched):
         torch._C._functorch._set_vmap_fallback_enabled(fallback)
     for k in range(xs.shape[0]):
         b = bs[k] if bias_batched else bs
-        assert_same_bits(got[k], reference(xs[k], b, **kwargs))
+        assert_identical(got[k], bias_act_reference(xs[k], b, **kwargs))
         x = xs[k].clone().requires_grad_()
         weights = torch.linspace(-1, 1, x.numel()).reshape(x.shape)
-        (want,) = torch.autograd.grad((reference(x, b, **kwargs) * weights).sum(), x)
-        assert_same_bits(got_grad[k], want)
+        (want,) = torch.autograd.grad((bias_act_reference(x, b, **kwargs) * weights).sum(), x)
+        assert_identical(got_grad[k], want)
 
 
 def test_onnx_export_holds_standard_ops_that_onnxruntime_runs_bit_for_bit(tmp_path):
@@ -417,7 +385,7 @@ def test_onnx_export_holds_standard_ops_that_onnxruntime_runs_bit_for_bit(tmp_pa
     session = ort.InferenceSession(str(tmp_path / "bias_act.onnx"))
     names = [i.name for i in session.get_inputs()]
     (got,) = session.run(None, dict(zip(names, (x.numpy(), b.numpy()))))
-    assert_same_bits(torch.from_numpy(got), Model()(x, b))
+    assert_identical(torch.from_numpy(got), Model()(x, b))
 
 
 @pytest.mark.parametrize("op", ["bias_act", "leaky_relu_with_mask packed"])
@@ -427,10 +395,10 @@ def test_an_integer_channels_last_input_gives_float_channels_last(op):
     x = torch.arange(-48, 48).reshape(2, 3, 4, 4).to(memory_format=torch.channels_last)
     if op == "bias_act":
         y = leaky.torch.bias_act(x, None, act="lrelu")
-        want = reference(x.float(), None, act="lrelu")
+        want = bias_act_reference(x.float(), None, act="lrelu")
     else:
         y = leaky.leaky_relu_with_mask(x, 0.2, packed=True)[0]  # torch.ops.leaky's
         want = F.leaky_relu(x.float(), 0.2)
     assert y.dtype == torch.float32 and y.is_contiguous(memory_format=torch.channels_last)
-    assert_same_bits(y, want)
+    assert_identical(y, want)
 

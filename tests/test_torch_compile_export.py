@@ -21,7 +21,7 @@ import torch.nn.functional as F  # noqa: E402
 import leaky  # noqa: E402
 import leaky.torch  # noqa: E402
 
-from helpers import (SLOPE, assert_identical, assert_same_signed,  # noqa: E402
+from helpers import (SLOPE, assert_identical, assert_same_signed, bias_act_reference,  # noqa: E402
                      needs_cpp_operators, theirs_fn, torch_x)
 
 needs_operators = needs_cpp_operators()
@@ -131,13 +131,10 @@ def test_bits_saved_inside_a_compiled_graph_give_torchs_gradient(size, backend):
         return (relu(t * 1.0, 0.2) * 2.0).sum() + (bias_act(t * 1.0, b, act="lrelu", clamp=1.0)
                                                    * 3.0).sum()
 
-    def reference_bias_act(t, b, act, clamp):
-        return F.leaky_relu(t + b.reshape(1, -1, 1, 1), 0.2).mul(2 ** 0.5).clamp(-clamp, clamp)
-
     grads = []
     for run, relu, bias_act in ((torch.compile(f, fullgraph=True, backend=backend),
                                  leaky.torch.leaky_relu, leaky.torch.bias_act),
-                                (f, F.leaky_relu, reference_bias_act)):
+                                (f, F.leaky_relu, bias_act_reference)):
         leaf = x.clone().requires_grad_()
         run(leaf, relu, bias_act).backward()
         grads.append(leaf.grad)
@@ -256,11 +253,12 @@ def test_bits_recomputed_in_a_compiled_backward_are_packed_in_one_pass():
         _, code = run_and_get_code(lambda: compiled(x).sum().backward())
         codes.append("\n".join(code))
         grads.append([p.grad for p in model.parameters()])
-    byte_buffers = re.findall(r"empty_strided_cpu\(\(([\d, ]+)\),[^)]*\), torch\.uint8\)", codes[0])
+    uint8_buffer = r"empty_strided_cpu\(\(([\d, ]+)\),[^)]*\), torch\.uint8\)"
+    byte_buffers = re.findall(uint8_buffer, codes[0])
     sizes = [math.prod(int(d) for d in shape.split(",") if d.strip()) for shape in byte_buffers]
     assert sizes and all(size * 8 <= 4 * 16 * 8 * 8 for size in sizes), byte_buffers
     for ours, theirs in zip(*grads):
-        assert torch.equal(ours.view(torch.int32), theirs.view(torch.int32))
+        assert_identical(ours, theirs)
 
 
 # ----------------------------------------------------------- torch.export --
