@@ -136,7 +136,7 @@ def backward(grad, mask, slope):
 def bias_act(x, b, dim, spec):
     """StyleGAN's fused bias + activation + gain + clamp (``spec``: a
     :class:`leaky._bias_act.Spec`), after the contract's checks, by mode."""
-    if mode() is not OPERATORS:
+    if _is_compiling():  # a new spec only where Dynamo may pass symbolic numbers
         spec = spec.with_numbers(_concrete)
     dim = _aten.check_bias_act(x, b, dim, spec)
     rule = (spec.code, spec.alpha, spec.gain, spec.clamp)
